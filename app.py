@@ -1,0 +1,21 @@
+"""One Chalice app composing every capability: local runs, the container image, and a single-function deploy.
+
+Each capability is also deployable alone from ``functions/<name>/app.py``; both register the same Blueprints, so a
+route behaves identically wherever it runs.
+"""
+import importlib
+
+import functions
+from omcore.http import make_app
+
+app = make_app("openmerce", *(importlib.import_module(f"functions.{name}.routes").routes
+                              for name in functions.CAPABILITIES))
+
+for _name in functions.CAPABILITIES:
+    try:
+        _events = importlib.import_module(f"functions.{_name}.events")
+    except ModuleNotFoundError as _exc:
+        if _exc.name != f"functions.{_name}.events":
+            raise
+        continue
+    _events.register(app)

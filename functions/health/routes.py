@@ -1,0 +1,25 @@
+"""/api/v1/health (liveness), /api/v1/health/ready (MySQL and Redis reachable)."""
+from omcore.http import Reply, Routes
+
+from . import service
+
+routes = Routes(__name__)
+
+
+@routes.route("/api/v1/health")
+def health(req):
+    return Reply({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+@routes.route("/api/v1/health/ready")
+def ready(req):
+    result = service.readiness()
+    return Reply(result, status=200 if result["ready"] else 503, headers={"Cache-Control": "no-store"})
+
+
+@routes.route("/api/v1/openapi.json")
+def openapi(req):
+    """The OpenAPI document of the whole API."""
+    from .openapi import document
+
+    return Reply(document(), etag=True, headers={"Cache-Control": "public, max-age=300"})

@@ -1,0 +1,7 @@
+"""Deployable entry of the images capability (its own Lambda function)."""
+import functions  # noqa: F401  (puts the shared layers on sys.path outside Lambda)
+from omcore.http import make_app
+
+from functions.images.routes import routes
+
+app = make_app("openmerce-images", routes)

@@ -1,0 +1,4 @@
+"""Routes of the payments capability (to be built; see the open issue)."""
+from omcore.http import Routes
+
+routes = Routes(__name__)

@@ -1,0 +1,154 @@
+"""The order lifecycle as an explicit state machine, shared by checkout, the payment webhook, the expiry job and
+the staff back office.
+
+    awaiting_payment ──settlement / capture+accept──▶ paid ──▶ packed ──▶ shipped ──▶ delivered ──▶ completed
+          │  └─capture+challenge──▶ payment_review ──accept──▶ paid
+          └─deny / cancel / expire / customer cancel / expiry job──▶ cancelled   (stock released once)
+    paid, packed ──refund──▶ refunded (stock restored once); shipped and later ──refund──▶ refunded (goods are out)
+    any paid state ──partial_refund──▶ partially_refunded
+
+``transition`` locks the order row, refuses anything not in ``TRANSITIONS`` (``IllegalTransition``, HTTP 409) and
+writes ``order_status_history`` with the actor. Transitions are compare-and-set on the locked row, so a
+duplicate, replayed or concurrent request changes nothing the second time.
+"""
+from __future__ import annotations
+
+from . import stock
+
+AWAITING_PAYMENT = "awaiting_payment"
+PAYMENT_REVIEW = "payment_review"
+PAID = "paid"
+PACKED = "packed"
+SHIPPED = "shipped"
+DELIVERED = "delivered"
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+REFUNDED = "refunded"
+PARTIALLY_REFUNDED = "partially_refunded"
+
+STATUSES = (AWAITING_PAYMENT, PAYMENT_REVIEW, PAID, PACKED, SHIPPED, DELIVERED, COMPLETED, CANCELLED, REFUNDED,
+            PARTIALLY_REFUNDED)
+
+PAID_STATES = frozenset({PAID, PACKED, SHIPPED, DELIVERED, COMPLETED, PARTIALLY_REFUNDED})
+
+TRANSITIONS: dict[str, frozenset] = {
+    AWAITING_PAYMENT: frozenset({PAID, PAYMENT_REVIEW, CANCELLED}),
+    PAYMENT_REVIEW: frozenset({PAID, CANCELLED}),
+    PAID: frozenset({PACKED, REFUNDED, PARTIALLY_REFUNDED}),
+    PACKED: frozenset({SHIPPED, REFUNDED, PARTIALLY_REFUNDED}),
+    SHIPPED: frozenset({DELIVERED, REFUNDED, PARTIALLY_REFUNDED}),
+    DELIVERED: frozenset({COMPLETED, REFUNDED, PARTIALLY_REFUNDED}),
+    COMPLETED: frozenset({REFUNDED, PARTIALLY_REFUNDED}),
+    PARTIALLY_REFUNDED: frozenset({PACKED, SHIPPED, DELIVERED, COMPLETED, REFUNDED, PARTIALLY_REFUNDED}),
+    CANCELLED: frozenset(),
+    REFUNDED: frozenset(),
+}
+
+# States in which the units are still in the warehouse: leaving them by cancel/refund restocks.
+_STOCK_HELD = frozenset({AWAITING_PAYMENT, PAYMENT_REVIEW, PAID, PACKED})
+
+# Actor types recorded in the history
+CUSTOMER = "customer"
+STAFF = "staff"
+MIDTRANS = "midtrans"
+SYSTEM = "system"
+
+
+class IllegalTransition(Exception):
+    def __init__(self, current: str, target: str):
+        super().__init__(f"cannot move an order from {current} to {target}")
+        self.current = current
+        self.target = target
+
+
+class OrderNotFound(Exception):
+    pass
+
+
+def lock_order(tx, order_id: int) -> dict:
+    row = tx.query_one("SELECT * FROM orders WHERE id = %s FOR UPDATE", (order_id,))
+    if row is None:
+        raise OrderNotFound(order_id)
+    return row
+
+
+def record(tx, order_id: int, from_status, to_status: str, actor_type: str, actor_id=None, note=None) -> None:
+    tx.execute("INSERT INTO order_status_history (order_refer, from_status, to_status, actor_type, actor_id, note)"
+               " VALUES (%s, %s, %s, %s, %s, %s)",
+               (order_id, from_status, to_status, actor_type, None if actor_id is None else str(actor_id)[:64],
+                None if note is None else str(note)[:255]))
+
+
+def transition(tx, order_id: int, target: str, *, actor_type: str, actor_id=None, note=None,
+               expect_from=None, updates: dict | None = None) -> dict:
+    """Move the order to ``target`` or raise ``IllegalTransition``. ``expect_from`` narrows the legal sources.
+    ``updates`` are extra column values written in the same UPDATE (column names are fixed by callers, never
+    client input). Releases/restocks stock exactly once where the transition calls for it. Returns the new row."""
+    if target not in TRANSITIONS:
+        raise ValueError(f"unknown status {target!r}")
+    row = lock_order(tx, order_id)
+    current = row["status"]
+    if target not in TRANSITIONS.get(current, ()) or (expect_from is not None and current not in expect_from):
+        raise IllegalTransition(current, target)
+    columns = {"status": target}
+    if target == PAID and not row["is_paid"]:
+        columns["is_paid"] = True
+    if target == PAID:
+        columns["paid_at"] = _now_marker
+    if target == SHIPPED:
+        columns["is_shipped"] = True
+    if target == CANCELLED:
+        columns["is_cancelled"] = True
+    if target == REFUNDED:
+        columns["need_refund"] = False
+    columns.update(updates or {})
+    _update(tx, order_id, columns)
+    if target in (CANCELLED, REFUNDED) and current in _STOCK_HELD:
+        stock.release(tx, order_id, reason=stock.ORDER_RELEASE if target == CANCELLED else stock.ORDER_RESTOCK)
+    record(tx, order_id, current, target, actor_type, actor_id, note)
+    row.update({k: v for k, v in columns.items() if v is not _now_marker})
+    return row
+
+
+class _NowMarker:
+    pass
+
+
+_now_marker = _NowMarker()
+
+_ALLOWED_COLUMNS = frozenset({
+    "status", "is_paid", "is_shipped", "is_cancelled", "need_refund", "paid_at", "transaction_status",
+    "status_description", "payment_type", "courier_tracking_code", "payment_token", "payment_redirect_url"})
+
+
+def _update(tx, order_id: int, columns: dict) -> None:
+    sets, args = [], []
+    for name, value in columns.items():
+        if name not in _ALLOWED_COLUMNS:
+            raise ValueError(f"column {name!r} may not be set through transition()")
+        if value is _now_marker:
+            sets.append(f"{name} = UTC_TIMESTAMP(3)")
+        else:
+            sets.append(f"{name} = %s")
+            args.append(value)
+    sets.append("updated_at = UTC_TIMESTAMP(3)")
+    tx.execute(f"UPDATE orders SET {', '.join(sets)} WHERE id = %s", (*args, order_id))
+
+
+def wire_status(row: dict) -> str:
+    """The v1 ``status`` string the storefront renders (it colours pending/settlement/expire/cancel and offers
+    "Pay Now"/"Cancel" only for ``pending``). Always a string, never null."""
+    status = row["status"]
+    if status in (AWAITING_PAYMENT,):
+        return "pending"
+    if status == PAYMENT_REVIEW:
+        return "challenge"
+    if status == PAID:
+        return "settlement"
+    if status == CANCELLED:
+        return "expire" if row.get("transaction_status") == "expire" else "cancel"
+    if status == REFUNDED:
+        return "refund"
+    if status == PARTIALLY_REFUNDED:
+        return "partial_refund"
+    return status  # packed, shipped, delivered, completed

@@ -1,0 +1,136 @@
+"""Stock: availability lives in ``inventories.quantity`` (units that can still be sold) and changes only here.
+
+Rules (after Saleor): inventory rows are locked ``FOR UPDATE`` in product-id order inside the caller's
+transaction, so concurrent checkouts and staff adjustments never deadlock each other into a client error and never
+lose an update; every change writes a ``stock_movements`` row saying who and why; a reservation made at checkout
+is released at most once per order (guarded by ``orders.stock_released`` under the order's row lock).
+"""
+from __future__ import annotations
+
+from omdb.ids import from_bin, to_bin
+
+# reasons recorded in stock_movements.reason
+INITIAL = "initial"
+STAFF_ADJUST = "staff_adjust"
+STAFF_SET = "staff_set"
+CHECKOUT_RESERVE = "checkout_reserve"
+ORDER_RELEASE = "order_release"
+ORDER_RESTOCK = "order_restock"
+
+
+class InsufficientStock(Exception):
+    def __init__(self, shortages: list[dict]):
+        super().__init__("insufficient stock")
+        #: [{"id": product uuid, "requested": n, "available": m}]
+        self.shortages = shortages
+
+
+class StaleStock(Exception):
+    """A guarded set's ``expected`` value no longer holds (HTTP 409)."""
+
+    def __init__(self, current: int):
+        super().__init__("stock changed")
+        self.current = current
+
+
+def lock(tx, product_ids) -> dict[bytes, int]:
+    """Lock the inventory rows of ``product_ids`` in product-id order; return {product bin: quantity}."""
+    keys = sorted({to_bin(p) for p in product_ids})
+    if not keys:
+        return {}
+    placeholders = ",".join(["%s"] * len(keys))
+    rows = tx.query(f"SELECT product_refer, quantity FROM inventories WHERE product_refer IN ({placeholders})"
+                    f" ORDER BY product_refer FOR UPDATE", keys)
+    return {bytes(r["product_refer"]): int(r["quantity"]) for r in rows}
+
+
+def _record(tx, product_bin: bytes, delta: int, after: int, reason: str, order_id=None, staff_id=None,
+            note=None) -> None:
+    tx.execute("INSERT INTO stock_movements (product_refer, delta, quantity_after, reason, order_refer, staff_refer,"
+               " note) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+               (product_bin, delta, after, reason, order_id, staff_id, (note or None) and note[:255]))
+
+
+def create(tx, product_id, quantity: int, *, staff_id=None) -> None:
+    """The inventory row of a new product (or reset it when a soft-deleted product is revived)."""
+    pb = to_bin(product_id)
+    tx.execute("INSERT INTO inventories (product_refer, quantity, updated_at) VALUES (%s, %s, UTC_TIMESTAMP(3))"
+               " ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), updated_at = UTC_TIMESTAMP(3)",
+               (pb, quantity))
+    _record(tx, pb, quantity, quantity, INITIAL, staff_id=staff_id)
+
+
+def adjust(tx, product_id, delta: int, *, reason: str = STAFF_ADJUST, staff_id=None, order_id=None,
+           note=None) -> int:
+    """Relative change; refuses to go below zero (``InsufficientStock``). Returns the new quantity."""
+    pb = to_bin(product_id)
+    current = lock(tx, [pb]).get(pb)
+    if current is None:
+        raise LookupError("no inventory row for product")
+    after = current + delta
+    if after < 0:
+        raise InsufficientStock([{"id": from_bin(pb), "requested": -delta, "available": current}])
+    if delta:
+        tx.execute("UPDATE inventories SET quantity = %s, updated_at = UTC_TIMESTAMP(3) WHERE product_refer = %s",
+                   (after, pb))
+        _record(tx, pb, delta, after, reason, order_id, staff_id, note)
+    return after
+
+
+def set_quantity(tx, product_id, quantity: int, *, expected: int | None = None, staff_id=None,
+                 note=None) -> int:
+    """Absolute set. With ``expected``, refuse (``StaleStock``) unless the current value still equals it.
+    Setting the current value changes and records nothing."""
+    pb = to_bin(product_id)
+    current = lock(tx, [pb]).get(pb)
+    if current is None:
+        raise LookupError("no inventory row for product")
+    if expected is not None and expected != current:
+        raise StaleStock(current)
+    if quantity != current:
+        tx.execute("UPDATE inventories SET quantity = %s, updated_at = UTC_TIMESTAMP(3) WHERE product_refer = %s",
+                   (quantity, pb))
+        _record(tx, pb, quantity - current, quantity, STAFF_SET, staff_id=staff_id, note=note)
+    return quantity
+
+
+def reserve(tx, order_id: int, lines: list[tuple]) -> None:
+    """Take ``[(product_id, qty), ...]`` out of stock for an order, all or nothing (``InsufficientStock``
+    names every short product). Locks rows in product-id order."""
+    wanted: dict[bytes, int] = {}
+    for product_id, qty in lines:
+        pb = to_bin(product_id)
+        wanted[pb] = wanted.get(pb, 0) + int(qty)
+    available = lock(tx, wanted.keys())
+    shortages = [{"id": from_bin(pb), "requested": q, "available": available.get(pb, 0)}
+                 for pb, q in sorted(wanted.items()) if available.get(pb, 0) < q]
+    if shortages:
+        raise InsufficientStock(shortages)
+    for pb, q in sorted(wanted.items()):
+        after = available[pb] - q
+        tx.execute("UPDATE inventories SET quantity = %s, updated_at = UTC_TIMESTAMP(3) WHERE product_refer = %s",
+                   (after, pb))
+        _record(tx, pb, -q, after, CHECKOUT_RESERVE, order_id=order_id)
+
+
+def release(tx, order_id: int, *, reason: str = ORDER_RELEASE) -> bool:
+    """Give an order's units back, exactly once. The caller holds the order row lock (``SELECT ... FOR UPDATE``).
+    Returns False when the order's stock was already released."""
+    row = tx.query_one("SELECT stock_released FROM orders WHERE id = %s FOR UPDATE", (order_id,))
+    if row is None or row["stock_released"]:
+        return False
+    items = tx.query("SELECT product_refer, quantity FROM order_items WHERE order_refer = %s", (order_id,))
+    totals: dict[bytes, int] = {}
+    for item in items:
+        pb = bytes(item["product_refer"])
+        totals[pb] = totals.get(pb, 0) + int(item["quantity"])
+    current = lock(tx, totals.keys())
+    for pb, q in sorted(totals.items()):
+        if pb not in current:
+            continue  # product hard-deleted: nothing to give back to
+        after = current[pb] + q
+        tx.execute("UPDATE inventories SET quantity = %s, updated_at = UTC_TIMESTAMP(3) WHERE product_refer = %s",
+                   (after, pb))
+        _record(tx, pb, q, after, reason, order_id=order_id)
+    tx.execute("UPDATE orders SET stock_released = TRUE, updated_at = UTC_TIMESTAMP(3) WHERE id = %s", (order_id,))
+    return True

@@ -1,0 +1,70 @@
+"""Configuration from environment variables.
+
+Every setting keeps the original Openmerce name (``DB_HOST``, ``JWT_KEY_CUSTOMER``...). Each one can also be
+given as ``<NAME>_FILE`` naming a file that holds the value (Docker secrets, mounted SSM parameters); the file
+wins over nothing but loses to an explicit ``<NAME>``. Missing required settings raise ``ConfigError`` naming the
+variable, so a function fails at start rather than at its first request.
+"""
+from __future__ import annotations
+
+import os
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+_MISSING = object()
+
+
+def get(name: str, default=_MISSING) -> str:
+    """Return the setting ``name`` (or the contents of ``<name>_FILE``), or ``default``.
+
+    Without a default a missing setting raises ``ConfigError`` naming both spellings.
+    """
+    value = os.environ.get(name)
+    if value is None:
+        path = os.environ.get(name + "_FILE")
+        if path:
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    value = fh.read().rstrip("\r\n")
+            except OSError as exc:
+                raise ConfigError(f"{name}_FILE points at {path!r}, which cannot be read: {exc.strerror}") from None
+    if value is None:
+        if default is _MISSING:
+            raise ConfigError(f"missing required configuration: set {name} (or {name}_FILE)")
+        return default
+    return value
+
+
+def get_int(name: str, default: int | object = _MISSING) -> int:
+    raw = get(name, None)
+    if raw is None or raw == "":
+        if default is _MISSING:
+            raise ConfigError(f"missing required configuration: set {name} (or {name}_FILE)")
+        return default  # type: ignore[return-value]
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def get_bool(name: str, default: bool = False) -> bool:
+    raw = get(name, None)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def require(*names: str) -> None:
+    """Fail now, naming every missing variable, if any of ``names`` is unset."""
+    missing = [n for n in names if get(n, None) in (None, "")]
+    if missing:
+        spelled = ", ".join(f"{n} (or {n}_FILE)" for n in missing)
+        raise ConfigError(f"missing required configuration: set {spelled}")

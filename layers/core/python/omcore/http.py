@@ -1,0 +1,208 @@
+"""The thin HTTP glue between Chalice and business functions.
+
+A capability declares its routes on a ``Routes`` object that wraps a Chalice ``Blueprint``::
+
+    routes = Routes(__name__)
+
+    @routes.route("/api/v1/auth/login", methods=["POST"])
+    def login(req: Request) -> Reply:
+        body = req.fields()
+        ...
+        return Reply({"first_name": ...}, cookies=[...])
+
+The wrapper parses input lazily, enforces the body-size limit (413), runs the route's guard (401/403), and turns
+every exception into a JSON ``{"error": ...}`` answer: ``ApiError`` subclasses keep their status, registered lower
+level failures (database/Redis down) become 503, anything else is logged and becomes a JSON 500. Views never
+build Chalice objects themselves.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from typing import Callable, Iterable
+
+from chalice import Blueprint, Chalice, Response
+
+from . import config
+from .errors import ApiError, PayloadTooLarge, classify
+from .log import get_logger
+from .validate import Fields, parse_json_object
+
+log = get_logger("http")
+
+DEFAULT_MAX_BODY = 64 * 1024
+JSON_HEADERS = {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff"}
+
+
+def _parse_cookie_header(header: str | None) -> dict[str, str]:
+    cookies: dict[str, str] = {}
+    if not header:
+        return cookies
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name and name not in cookies:
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            cookies[name.strip()] = value
+    return cookies
+
+
+class Request:
+    """What a view needs from the incoming request; nothing Chalice-specific leaks past it."""
+
+    def __init__(self, chalice_request, max_body: int):
+        self._req = chalice_request
+        self.method: str = chalice_request.method
+        self.path: str = chalice_request.context.get("path") or ""
+        self.headers = chalice_request.headers  # case-insensitive
+        self.query: dict[str, str] = dict(chalice_request.query_params or {})
+        self.cookies = _parse_cookie_header(self.headers.get("cookie"))
+        self.principal = None  # set by the route's guard
+        self._max_body = max_body
+        self._raw = None
+
+    @property
+    def raw_body(self) -> bytes:
+        if self._raw is None:
+            raw = self._req.raw_body or b""
+            if isinstance(raw, str):
+                raw = raw.encode("utf-8")
+            if len(raw) > self._max_body:
+                raise PayloadTooLarge(f"request body too large (limit {self._max_body} bytes)")
+            self._raw = raw
+        return self._raw
+
+    def json(self) -> dict:
+        return parse_json_object(self.raw_body)
+
+    def fields(self) -> Fields:
+        """The JSON object body as typed fields."""
+        return Fields(self.json(), source="body")
+
+    def query_fields(self) -> Fields:
+        return Fields(self.query, source="query")
+
+    @property
+    def client_ip(self) -> str:
+        identity = (self._req.context or {}).get("identity") or {}
+        return identity.get("sourceIp") or "unknown"
+
+    @property
+    def user_agent(self) -> str:
+        return (self.headers.get("user-agent") or "")[:512]
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type") or ""
+
+
+class Reply:
+    """A view's answer: a JSON-able body, a status, extra headers and ``Set-Cookie`` values."""
+
+    def __init__(self, body=None, status: int = 200, *, headers: dict | None = None,
+                 cookies: Iterable[str] = (), etag: bool = False, raw: bytes | str | None = None,
+                 content_type: str | None = None):
+        self.body = {} if body is None and raw is None else body
+        self.status = status
+        self.headers = dict(headers or {})
+        self.cookies = list(cookies)
+        self.etag = etag
+        self.raw = raw
+        self.content_type = content_type
+
+
+def _error_response(status: int, message: str, headers: dict | None = None, extra: dict | None = None) -> Response:
+    body = {"error": message}
+    if extra:
+        body.update(extra)
+    return Response(json.dumps(body), status_code=status, headers={**JSON_HEADERS, **(headers or {})})
+
+
+def _to_response(reply, req: Request) -> Response:
+    if not isinstance(reply, Reply):
+        reply = Reply(reply)
+    headers = dict(JSON_HEADERS)
+    if reply.content_type:
+        headers["Content-Type"] = reply.content_type
+    headers.update(reply.headers)
+    body = reply.raw if reply.raw is not None else json.dumps(reply.body, separators=(",", ":"), default=str)
+    status = reply.status
+    if reply.etag and status == 200:
+        digest = hashlib.sha256(body if isinstance(body, bytes) else body.encode()).hexdigest()[:32]
+        tag = f'W/"{digest}"'
+        headers["ETag"] = tag
+        inm = req.headers.get("if-none-match")
+        if inm and tag in [t.strip() for t in inm.split(",")]:
+            status, body = 304, ""
+    if reply.cookies:
+        headers["Set-Cookie"] = reply.cookies
+    return Response(body, status_code=status, headers=headers)
+
+
+class Routes:
+    """A capability's route table: a Chalice Blueprint plus the error and auth handling every route shares."""
+
+    def __init__(self, import_name: str):
+        self.blueprint = Blueprint(import_name)
+        self.table: list[tuple[str, tuple[str, ...], str]] = []
+        self._described: list[tuple] = []
+
+    def route(self, path: str, methods: Iterable[str] = ("GET",), *, guard: Callable | None = None,
+              max_body: int = DEFAULT_MAX_BODY):
+        methods = tuple(m.upper() for m in methods)
+
+        def decorator(view: Callable[[Request], Reply]):
+            @functools.wraps(view)
+            def handler(*_args):
+                return dispatch(self.blueprint.current_request, view, guard, max_body)
+
+            self.blueprint.route(path, methods=list(methods), content_types=["*/*"])(handler)
+            self.table.append((path, methods, view.__module__ + "." + view.__name__))
+            self._described.append((path, methods, view.__module__ + "." + view.__name__, view, guard))
+            return view
+
+        return decorator
+
+
+    def described(self):
+        """(path, methods, dotted view name, view, guard) for every route (OpenAPI generation, route checks)."""
+        return list(self._described)
+
+
+def dispatch(chalice_request, view, guard, max_body) -> Response:
+    req = None
+    try:
+        req = Request(chalice_request, max_body)
+        if guard is not None:
+            req.principal = guard(req)
+        return _to_response(view(req), req)
+    except ApiError as exc:
+        return _error_response(exc.status, exc.message, exc.headers, exc.extra)
+    except Exception as exc:  # noqa: BLE001 - the one place every failure becomes a JSON answer
+        mapped = classify(exc)
+        path = getattr(req, "path", "?")
+        if mapped is not None:
+            status, message = mapped
+            level = log.warning if status >= 500 else log.info
+            level("request failed: %s %s -> %s (%s)", getattr(req, "method", "?"), path, status, type(exc).__name__)
+            headers = {"Retry-After": "2"} if status == 503 else None
+            return _error_response(status, message, headers)
+        log.exception("unhandled error on %s %s", getattr(req, "method", "?"), path)
+        return _error_response(500, "internal server error")
+
+
+BINARY_TYPES = ["multipart/form-data", "application/octet-stream", "image/*"]
+
+
+def make_app(app_name: str, *route_sets: Routes) -> Chalice:
+    """A Chalice app with our conventions, holding the given capabilities' routes."""
+    app = Chalice(app_name=app_name)
+    app.debug = config.get_bool("CHALICE_DEBUG", False)
+    for binary in BINARY_TYPES:
+        if binary not in app.api.binary_types:
+            app.api.binary_types.append(binary)
+    for routes in route_sets:
+        app.register_blueprint(routes.blueprint)
+    return app

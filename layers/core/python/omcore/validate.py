@@ -1,0 +1,187 @@
+"""Small, strict input validation shared by every capability.
+
+``Fields`` wraps a decoded JSON object (or a query-string dict) and hands out typed values; every failure is a
+``BadRequest`` whose message names the field, so a client always gets a clear 400 and never a 500.
+"""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import date, datetime, timezone
+
+from .errors import BadRequest
+
+_MISSING = object()
+_EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+
+
+def parse_json_object(raw: bytes | str | None) -> dict:
+    """Decode a request body that must be a JSON object."""
+    if raw is None or raw == b"" or raw == "":
+        raise BadRequest("request body must be a JSON object")
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("request body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise BadRequest("request body must be a JSON object")
+    return value
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def is_email(value: str) -> bool:
+    return len(value) <= 254 and bool(_EMAIL_RE.match(value))
+
+
+class Fields:
+    """Typed access to a dict of client input. ``required=False`` returns ``None`` when absent or null."""
+
+    def __init__(self, data: dict | None, *, source: str = "body"):
+        self.data = data or {}
+        self.source = source
+
+    def has(self, name: str) -> bool:
+        return self.data.get(name) is not None
+
+    def _raw(self, name: str, required: bool):
+        value = self.data.get(name, None)
+        if value is None:
+            if required:
+                raise BadRequest(f"{name} is required")
+            return _MISSING
+        return value
+
+    def str(self, name: str, *, required: bool = True, min_len: int = 0, max_len: int = 255,
+            strip: bool = True, allow_empty: bool = False):
+        value = self._raw(name, required)
+        if value is _MISSING:
+            return None
+        if not isinstance(value, str):
+            raise BadRequest(f"{name} must be a string")
+        if strip:
+            value = value.strip()
+        if value == "" and not allow_empty:
+            if required:
+                raise BadRequest(f"{name} must not be empty")
+            return None
+        if len(value) < min_len:
+            raise BadRequest(f"{name} must be at least {min_len} characters")
+        if len(value) > max_len:
+            raise BadRequest(f"{name} must be at most {max_len} characters")
+        if "\x00" in value:
+            raise BadRequest(f"{name} must not contain NUL characters")
+        return value
+
+    def int(self, name: str, *, required: bool = True, min_value: int | None = None,
+            max_value: int | None = None):
+        value = self._raw(name, required)
+        if value is _MISSING:
+            return None
+        if isinstance(value, bool):
+            raise BadRequest(f"{name} must be an integer")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, str) and self.source == "query":
+            try:
+                value = int(value.strip())
+            except ValueError:
+                raise BadRequest(f"{name} must be an integer") from None
+        if not isinstance(value, int):
+            raise BadRequest(f"{name} must be an integer")
+        if min_value is not None and value < min_value:
+            raise BadRequest(f"{name} must be at least {min_value}")
+        if max_value is not None and value > max_value:
+            raise BadRequest(f"{name} must be at most {max_value}")
+        return value
+
+    def number(self, name: str, *, required: bool = True, min_value: float | None = None,
+               max_value: float | None = None):
+        value = self._raw(name, required)
+        if value is _MISSING:
+            return None
+        if isinstance(value, str) and self.source == "query":
+            try:
+                value = float(value)
+            except ValueError:
+                raise BadRequest(f"{name} must be a number") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise BadRequest(f"{name} must be a number")
+        if min_value is not None and value < min_value:
+            raise BadRequest(f"{name} must be at least {min_value}")
+        if max_value is not None and value > max_value:
+            raise BadRequest(f"{name} must be at most {max_value}")
+        return value
+
+    def bool(self, name: str, *, required: bool = True):
+        value = self._raw(name, required)
+        if value is _MISSING:
+            return None
+        if isinstance(value, str) and self.source == "query":
+            lowered = value.strip().lower()
+            if lowered in ("true", "1"):
+                return True
+            if lowered in ("false", "0"):
+                return False
+        if not isinstance(value, bool):
+            raise BadRequest(f"{name} must be true or false")
+        return value
+
+    def uuid(self, name: str, *, required: bool = True):
+        value = self._raw(name, required)
+        if value is _MISSING:
+            return None
+        return parse_uuid(value, name)
+
+    def email(self, name: str = "email", *, required: bool = True):
+        value = self.str(name, required=required, max_len=254)
+        if value is None:
+            return None
+        value = normalise_email(value)
+        if not is_email(value):
+            raise BadRequest(f"{name} is not a valid email address")
+        return value
+
+    def choice(self, name: str, choices, *, required: bool = True):
+        value = self._raw(name, required)
+        if value is _MISSING:
+            return None
+        if value not in choices:
+            raise BadRequest(f"{name} must be one of: {', '.join(map(str, choices))}")
+        return value
+
+    def date(self, name: str, *, required: bool = True):
+        """Accept ``YYYY-MM-DD`` or an RFC 3339 timestamp (``1995-05-17T00:00:00.000Z``); return a ``date``."""
+        value = self.str(name, required=required, max_len=40)
+        if value is None:
+            return None
+        return parse_date(value, name)
+
+
+def parse_uuid(value, name: str = "id") -> uuid.UUID:
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} must be a UUID")
+    try:
+        parsed = uuid.UUID(value.strip())
+    except ValueError:
+        raise BadRequest(f"{name} must be a UUID") from None
+    return parsed
+
+
+def parse_date(value: str, name: str = "date") -> date:
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"{name} must be a date (YYYY-MM-DD or RFC 3339)") from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc)
+    return parsed.date()

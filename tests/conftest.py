@@ -1,0 +1,92 @@
+"""Shared fixtures. Tests talk to real MariaDB and Redis over real connections and drive the HTTP surface through
+Chalice's test client (``api`` fixture: a browser-like client with a cookie jar)."""
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import settings  # noqa: E402
+
+settings.apply()
+
+import functions  # noqa: E402,F401  (layers onto sys.path)
+from omcore import kv  # noqa: E402
+from omdb import db, migrate  # noqa: E402
+
+from support import ApiClient, Outbox  # noqa: E402
+
+KEEP_TABLES = {"schema_migrations", "shipping_areas"}
+
+
+@pytest.fixture(scope="session")
+def database():
+    """A freshly created and migrated database for this worker."""
+    import pymysql
+
+    conn = pymysql.connect(host=os.environ["DB_HOST"], port=int(os.environ["DB_PORT"]), user=os.environ["DB_USER"],
+                           password=os.environ["DB_PASS"])
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{os.environ['DB_NAME']}`")
+    conn.close()
+    db.reset()
+    migrate.create_database_if_missing()
+    migrate.migrate(echo=lambda *_: None)
+    tables = [r["TABLE_NAME"] for r in db.query(
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+        " AND TABLE_TYPE = 'BASE TABLE'")]
+    yield [t for t in tables if t not in KEEP_TABLES]
+
+
+@pytest.fixture(autouse=True)
+def clean_state(request, database):
+    """Every test starts with empty tables (area data kept) and an empty Redis DB."""
+    db.reset()
+    kv.reset_client()
+    db.execute("SET FOREIGN_KEY_CHECKS = 0")
+    try:
+        for table in database:
+            db.execute(f"DELETE FROM `{table}`")
+    finally:
+        db.execute("SET FOREIGN_KEY_CHECKS = 1")
+    kv.client().flushdb()
+    Outbox(os.environ["MAIL_OUTBOX_DIR"]).clear()
+    yield
+
+
+@pytest.fixture(scope="session")
+def app():
+    from app import app as chalice_app
+
+    return chalice_app
+
+
+@pytest.fixture
+def api(app):
+    """A browser-like HTTP client for the composed app (cookie jar, JSON helpers)."""
+    with ApiClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def make_api(app):
+    """Factory for extra independent clients (a second browser, another customer)."""
+    clients = []
+
+    def factory():
+        client = ApiClient(app)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def outbox():
+    return Outbox(os.environ["MAIL_OUTBOX_DIR"])

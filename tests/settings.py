@@ -1,0 +1,38 @@
+"""Test configuration: the real MariaDB and Redis of this machine (or TEST_DB_* / TEST_REDIS_* overrides), one
+database and one Redis logical DB per pytest-xdist worker, so workers never share state."""
+import os
+import tempfile
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+WORKER_INDEX = int(WORKER[2:]) if WORKER.startswith("gw") and WORKER[2:].isdigit() else 0
+
+TEST_ENV = {
+    "DB_HOST": os.environ.get("TEST_DB_HOST", "127.0.0.1"),
+    "DB_PORT": os.environ.get("TEST_DB_PORT", "3306"),
+    "DB_USER": os.environ.get("TEST_DB_USER", "root"),
+    "DB_PASS": os.environ.get("TEST_DB_PASS", ""),
+    "DB_NAME": f"om_test_{WORKER_INDEX}",
+    "REDIS_HOST": os.environ.get("TEST_REDIS_HOST", "127.0.0.1"),
+    "REDIS_PORT": os.environ.get("TEST_REDIS_PORT", "6379"),
+    "REDIS_PASS": os.environ.get("TEST_REDIS_PASS", ""),
+    "REDIS_DB": str(1 + WORKER_INDEX % 15),
+    "JWT_KEY_CUSTOMER": "test-customer-key-0123456789abcdef0123456789",
+    "JWT_KEY_STAFF": "test-staff-key-0123456789abcdef0123456789abcd",
+    "ADMIN_USERNAME": "admin",
+    "ADMIN_PASSWORD": "Admin#Passw0rd",
+    "COOKIE_SECURE": "false",
+    "MAIL_TRANSPORT": "log",
+    "MAIL_OUTBOX_DIR": os.path.join(tempfile.gettempdir(), f"om-test-outbox-{WORKER_INDEX}-{os.getpid()}"),
+    "BCRYPT_COST": "4",
+    "LOG_LEVEL": "WARNING",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
+
+
+def apply() -> None:
+    for key, value in TEST_ENV.items():
+        os.environ[key] = value
+    for key in ("SMTP_HOST", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        os.environ.pop(key, None)

@@ -1,0 +1,190 @@
+"""Test helpers: a browser-like client over Chalice's test client, the mail outbox, and data factories."""
+from __future__ import annotations
+
+import email
+import email.policy
+import glob
+import json
+import os
+import re
+import uuid
+
+from chalice.test import Client
+
+
+class Resp:
+    def __init__(self, raw):
+        self.status = raw.status_code
+        self.headers = {k.lower(): v for k, v in raw.headers.items()}
+        self.body = raw.body
+        self._json = None
+
+    @property
+    def json(self):
+        if self._json is None:
+            self._json = json.loads(self.body) if self.body else None
+        return self._json
+
+    @property
+    def set_cookies(self) -> list[str]:
+        value = self.headers.get("set-cookie", [])
+        return value if isinstance(value, list) else [value]
+
+    def cookie(self, name: str) -> str | None:
+        """The raw Set-Cookie line for ``name`` in this response, if any."""
+        for line in self.set_cookies:
+            if line.split("=", 1)[0] == name:
+                return line
+        return None
+
+    def __repr__(self):
+        return f"<Resp {self.status} {self.body[:200]!r}>"
+
+
+class ApiClient:
+    """Keeps cookies like a browser on one origin: Set-Cookie stores, Max-Age=0 deletes."""
+
+    def __init__(self, app):
+        self._client = Client(app, project_dir=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        self.cookies: dict[str, str] = {}
+        self.user_agent = "pytest-browser/1.0"
+
+    def __enter__(self):
+        self._client.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._client.__exit__(*exc)
+
+    def request(self, method: str, path: str, *, json_body=None, body: bytes | None = None,
+                headers: dict | None = None, cookies: bool = True) -> Resp:
+        hdrs = {"user-agent": self.user_agent}
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            hdrs["content-type"] = "application/json"
+        if cookies and self.cookies:
+            hdrs["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        hdrs.update({k.lower(): v for k, v in (headers or {}).items()})
+        raw = getattr(self._client.http, method.lower())(path, headers=hdrs, body=body or b"")
+        resp = Resp(raw)
+        for line in resp.set_cookies:
+            self._store(line)
+        return resp
+
+    def _store(self, line: str) -> None:
+        first, *attrs = [p.strip() for p in line.split(";")]
+        name, _, value = first.partition("=")
+        max_age = None
+        for attr in attrs:
+            key, _, val = attr.partition("=")
+            if key.lower() == "max-age":
+                max_age = int(val)
+        if max_age is not None and max_age <= 0 or value == "":
+            self.cookies.pop(name, None)
+        else:
+            self.cookies[name] = value
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.request("POST", path, json_body=json, **kw)
+
+    def patch(self, path, json=None, **kw):
+        return self.request("PATCH", path, json_body=json, **kw)
+
+    def put(self, path, json=None, **kw):
+        return self.request("PUT", path, json_body=json, **kw)
+
+    def delete(self, path, json=None, **kw):
+        return self.request("DELETE", path, json_body=json, **kw)
+
+    def multipart(self, method: str, path: str, fields: dict, files: dict, **kw) -> Resp:
+        """files: {field: (filename, bytes, content_type)}"""
+        body, ctype = encode_multipart(fields, files)
+        return self.request(method, path, body=body, headers={"content-type": ctype, **kw.pop("headers", {})}, **kw)
+
+
+def encode_multipart(fields: dict, files: dict) -> tuple[bytes, str]:
+    boundary = "----pytest" + uuid.uuid4().hex
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, (filename, data, ctype) in files.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                     f'Content-Type: {ctype}\r\n\r\n'.encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+class Outbox:
+    """The log transport's outbox folder: every mail the app sent, parsed."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def messages(self, to: str | None = None) -> list[email.message.EmailMessage]:
+        found = []
+        for name in sorted(glob.glob(os.path.join(self.path, "*.eml")), key=os.path.getmtime):
+            with open(name, "rb") as fh:
+                msg = email.message_from_binary_file(fh, policy=email.policy.default)
+            if to is None or msg["To"] == to:
+                found.append(msg)
+        return found
+
+    def last_text(self, to: str) -> str:
+        msgs = self.messages(to)
+        assert msgs, f"no mail to {to}"
+        return msgs[-1].get_body(preferencelist=("plain",)).get_content()
+
+    def last_code(self, to: str) -> str:
+        match = re.search(r"\b(\d{6})\b", self.last_text(to))
+        assert match, "no 6-digit code in the last mail"
+        return match.group(1)
+
+    def clear(self) -> None:
+        for name in glob.glob(os.path.join(self.path, "*.eml")):
+            os.remove(name)
+
+
+# ---- data factories (write straight to the database; the API under test is not involved) ----
+
+DEFAULT_PASSWORD = "Secret#123"
+
+
+def create_customer(email: str = "buyer@example.com", password: str = DEFAULT_PASSWORD, *, first_name="Budi",
+                    last_name="Santoso", phone=None, deleted=False) -> str:
+    from omauth.passwords import hash_password
+    from omdb import db
+    from omdb.ids import new_id
+
+    cid = new_id()
+    db.execute("INSERT INTO customers (id, email, hashed_password, phone_number, first_name, last_name, birth_date,"
+               " gender, deleted_at) VALUES (%s, %s, %s, %s, %s, %s, '1995-05-17', 'male', %s)",
+               (cid.bytes, email, hash_password(password), phone, first_name, last_name,
+                "2026-01-01 00:00:00" if deleted else None))
+    return str(cid)
+
+
+def create_staff(username: str = "clerk", password: str = DEFAULT_PASSWORD, *, name="Clerk", fin=False, inv=False,
+                 sys=False, deleted=False) -> int:
+    from omauth.passwords import hash_password
+    from omdb import db
+
+    return db.execute("INSERT INTO staffs (username, hashed_password, name, fin_user, inv_user, sys_admin, deleted_at)"
+                      " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                      (username, hash_password(password), name, fin, inv, sys,
+                       "2026-01-01 00:00:00" if deleted else None)).lastrowid
+
+
+def login_customer(api: ApiClient, email: str = "buyer@example.com", password: str = DEFAULT_PASSWORD,
+                   remember_me: bool = False) -> Resp:
+    resp = api.post("/api/v1/auth/login", json={"email": email, "password": password, "remember_me": remember_me})
+    assert resp.status == 200, resp
+    return resp
+
+
+def login_staff(api: ApiClient, username: str = "clerk", password: str = DEFAULT_PASSWORD) -> Resp:
+    resp = api.post("/api/v1/staff/auth/login", json={"username": username, "password": password})
+    assert resp.status == 200, resp
+    return resp
