@@ -90,3 +90,28 @@ def make_api(app):
 @pytest.fixture
 def outbox():
     return Outbox(os.environ["MAIL_OUTBOX_DIR"])
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto in server mode on a free loopback port, shared by the session; boto3 reaches it through
+    AWS_ENDPOINT_URL (S3, SQS, SES...)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    yield endpoint
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_server):
+    """A clean moto state for this test (all services reset). Returns the endpoint URL."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(moto_server + "/moto-api/reset", method="POST"), timeout=10).read()
+    return moto_server

@@ -5,17 +5,20 @@ import tempfile
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 WORKER_INDEX = int(WORKER[2:]) if WORKER.startswith("gw") and WORKER[2:].isdigit() else 0
+# Several independent runs on one machine (e.g. two checkouts) stay apart with TEST_NAMESPACE + TEST_REDIS_DB.
+NAMESPACE = "".join(c for c in os.environ.get("TEST_NAMESPACE", "") if c.isalnum())
+REDIS_DB_BASE = int(os.environ.get("TEST_REDIS_DB", "1"))
 
 TEST_ENV = {
     "DB_HOST": os.environ.get("TEST_DB_HOST", "127.0.0.1"),
     "DB_PORT": os.environ.get("TEST_DB_PORT", "3306"),
     "DB_USER": os.environ.get("TEST_DB_USER", "root"),
     "DB_PASS": os.environ.get("TEST_DB_PASS", ""),
-    "DB_NAME": f"om_test_{WORKER_INDEX}",
+    "DB_NAME": f"om_test_{NAMESPACE}{WORKER_INDEX}",
     "REDIS_HOST": os.environ.get("TEST_REDIS_HOST", "127.0.0.1"),
     "REDIS_PORT": os.environ.get("TEST_REDIS_PORT", "6379"),
     "REDIS_PASS": os.environ.get("TEST_REDIS_PASS", ""),
-    "REDIS_DB": str(1 + WORKER_INDEX % 15),
+    "REDIS_DB": str((REDIS_DB_BASE + WORKER_INDEX) % 16),
     "JWT_KEY_CUSTOMER": "test-customer-key-0123456789abcdef0123456789",
     "JWT_KEY_STAFF": "test-staff-key-0123456789abcdef0123456789abcd",
     "ADMIN_USERNAME": "admin",
