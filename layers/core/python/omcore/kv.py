@@ -46,7 +46,6 @@ def client() -> redis.Redis:
                     socket_connect_timeout=config.get_int("REDIS_CONNECT_TIMEOUT_MS", 1000) / 1000,
                     socket_timeout=config.get_int("REDIS_TIMEOUT_MS", 1000) / 1000,
                     health_check_interval=30,
-                    retry_on_timeout=False,
                     decode_responses=True,
                 )
     return _client
