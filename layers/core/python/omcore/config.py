@@ -1,9 +1,15 @@
 """Configuration from environment variables.
 
-Every setting keeps the original Openmerce name (``DB_HOST``, ``JWT_KEY_CUSTOMER``...). Each one can also be
-given as ``<NAME>_FILE`` naming a file that holds the value (Docker secrets, mounted SSM parameters); the file
-wins over nothing but loses to an explicit ``<NAME>``. Missing required settings raise ``ConfigError`` naming the
-variable, so a function fails at start rather than at its first request.
+Every setting keeps the original Openmerce name (``DB_HOST``, ``JWT_KEY_CUSTOMER``...). A value is looked up as
+
+1. ``<NAME>`` itself,
+2. ``<NAME>_FILE`` naming a file that holds it (Docker secrets on the Swarm fallback),
+3. ``<NAME>_SSM`` naming an SSM Parameter Store parameter (SecureString, decrypted) — how the AWS template hands
+   secrets to Lambda without putting them in template parameters or plain environment variables. Fetched once per
+   container and cached; boto3 is imported only when such a variable is used.
+
+Missing required settings raise ``ConfigError`` naming the variable, so a function fails at start rather than at
+its first request.
 """
 from __future__ import annotations
 
@@ -15,6 +21,21 @@ class ConfigError(RuntimeError):
 
 
 _MISSING = object()
+_ssm_cache: dict[str, str] = {}
+
+
+def _from_ssm(name: str, parameter: str) -> str:
+    if parameter not in _ssm_cache:
+        import boto3  # only functions configured through SSM pay for this import
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client = boto3.client("ssm", config=Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 3}))
+        try:
+            _ssm_cache[parameter] = client.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
+        except (BotoCoreError, ClientError) as exc:
+            raise ConfigError(f"{name}_SSM names {parameter!r}, which cannot be read: {type(exc).__name__}") from None
+    return _ssm_cache[parameter]
 
 
 def get(name: str, default=_MISSING) -> str:
@@ -32,8 +53,12 @@ def get(name: str, default=_MISSING) -> str:
             except OSError as exc:
                 raise ConfigError(f"{name}_FILE points at {path!r}, which cannot be read: {exc.strerror}") from None
     if value is None:
+        parameter = os.environ.get(name + "_SSM")
+        if parameter:
+            value = _from_ssm(name, parameter)
+    if value is None:
         if default is _MISSING:
-            raise ConfigError(f"missing required configuration: set {name} (or {name}_FILE)")
+            raise ConfigError(f"missing required configuration: set {name} (or {name}_FILE / {name}_SSM)")
         return default
     return value
 
