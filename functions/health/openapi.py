@@ -69,7 +69,14 @@ def build() -> dict:
 
 
 def document() -> dict:
+    """The document; a deployed health function reads the copy the packager bundled (it ships without the other
+    capabilities' code), everywhere else it is built from the live route table."""
     global _cached
     if _cached is None:
-        _cached = build()
+        bundled = os.path.join(os.path.dirname(os.path.abspath(__file__)), "openapi.generated.json")
+        if os.path.exists(bundled):
+            with open(bundled, encoding="utf-8") as fh:
+                _cached = json.load(fh)
+        else:
+            _cached = build()
     return _cached

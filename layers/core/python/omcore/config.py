@@ -88,7 +88,11 @@ def get_bool(name: str, default: bool = False) -> bool:
 
 
 def require(*names: str) -> None:
-    """Fail now, naming every missing variable, if any of ``names`` is unset."""
+    """Fail now, naming every missing variable, if any of ``names`` is unset.
+
+    Skipped when ``OPENMERCE_PACKAGING=1`` (the packager imports each function's app to read its route table)."""
+    if os.environ.get("OPENMERCE_PACKAGING") == "1":
+        return
     missing = [n for n in names if get(n, None) in (None, "")]
     if missing:
         spelled = ", ".join(f"{n} (or {n}_FILE)" for n in missing)
