@@ -41,20 +41,61 @@ class Resp:
         return f"<Resp {self.status} {self.body[:200]!r}>"
 
 
+class _HttpResponse:
+    """The parts of Chalice's test response that Resp reads, from a real HTTP response."""
+
+    def __init__(self, raw):
+        self.status_code = raw.status
+        headers: dict = {}
+        for name, value in raw.headers.items():
+            if name.lower() == "set-cookie":
+                headers.setdefault("Set-Cookie", []).append(value)
+            else:
+                headers[name] = value
+        self.headers = headers
+        self.body = raw.data
+
+
+class _HttpTransport:
+    """Sends the same requests over real HTTP to a running server (the parity run: OM_TEST_BASE_URL)."""
+
+    def __init__(self, base_url: str):
+        import urllib3
+
+        self.base_url = base_url.rstrip("/")
+        self.pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=5, read=60))
+
+    def __getattr__(self, method):
+        def call(path, headers=None, body=b""):
+            raw = self.pool.request(method.upper(), self.base_url + path, headers=headers or {}, body=body or None,
+                                    redirect=False)
+            return _HttpResponse(raw)
+
+        return call
+
+
 class ApiClient:
-    """Keeps cookies like a browser on one origin: Set-Cookie stores, Max-Age=0 deletes."""
+    """Keeps cookies like a browser on one origin: Set-Cookie stores, Max-Age=0 deletes.
+
+    In-process it drives the Chalice app through Chalice's test client; with ``OM_TEST_BASE_URL`` set (the parity
+    run) the very same calls go over real HTTP to the container entrypoint."""
 
     def __init__(self, app):
-        self._client = Client(app, project_dir=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        base = os.environ.get("OM_TEST_BASE_URL")
+        self._client = None if base else Client(app, project_dir=os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))))
+        self._http = _HttpTransport(base) if base else None
         self.cookies: dict[str, str] = {}
         self.user_agent = "pytest-browser/1.0"
 
     def __enter__(self):
-        self._client.__enter__()
+        if self._client is not None:
+            self._client.__enter__()
         return self
 
     def __exit__(self, *exc):
-        self._client.__exit__(*exc)
+        if self._client is not None:
+            self._client.__exit__(*exc)
 
     def request(self, method: str, path: str, *, json_body=None, body: bytes | None = None,
                 headers: dict | None = None, cookies: bool = True) -> Resp:
@@ -65,7 +106,8 @@ class ApiClient:
         if cookies and self.cookies:
             hdrs["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         hdrs.update({k.lower(): v for k, v in (headers or {}).items()})
-        raw = getattr(self._client.http, method.lower())(path, headers=hdrs, body=body or b"")
+        transport = self._http if self._http is not None else self._client.http
+        raw = getattr(transport, method.lower())(path, headers=hdrs, body=body or b"")
         resp = Resp(raw)
         for line in resp.set_cookies:
             self._store(line)
