@@ -1,4 +1,4 @@
-.PHONY: dev test package
+.PHONY: dev test package bench
 # Run the whole backend locally with demo data (private MariaDB/Redis/S3 processes when none are configured).
 dev:
 	bin/dev
@@ -9,3 +9,8 @@ test:
 package:
 	bin/setup
 	.venv/bin/python infra/build.py
+# Run every benchmark (bench/) and write bench/results/report.md.
+bench:
+	bin/setup
+	bin/services
+	.venv/bin/python bench/run.py
