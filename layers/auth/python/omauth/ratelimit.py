@@ -64,3 +64,31 @@ def count(bucket: str, subject: str, *, window: int) -> int:
 
 def reset(bucket: str, subject: str) -> None:
     kv.required(lambda c: c.delete(_key(bucket, subject)))
+
+
+# ---- failed-login limits, shared by customer and staff login ----
+
+def _login_limits():
+    from omcore import config
+
+    return (config.get_int("LOGIN_FAIL_WINDOW_SECONDS", 900), config.get_int("LOGIN_FAIL_PER_ACCOUNT", 5),
+            config.get_int("LOGIN_FAIL_PER_IP", 50))
+
+
+def check_login(bucket: str, account: str, ip: str) -> None:
+    """Refuse (429 + Retry-After) while the account or the client IP is past its failed-login limit."""
+    window, per_account, per_ip = _login_limits()
+    check(f"{bucket}-acct", account, limit=per_account, window=window,
+          message="too many failed logins for this account, please try again later")
+    check(f"{bucket}-ip", ip, limit=per_ip, window=window,
+          message="too many failed logins from your network, please try again later")
+
+
+def login_failed(bucket: str, account: str, ip: str) -> None:
+    window, _, _ = _login_limits()
+    count(f"{bucket}-acct", account, window=window)
+    count(f"{bucket}-ip", ip, window=window)
+
+
+def login_succeeded(bucket: str, account: str) -> None:
+    reset(f"{bucket}-acct", account)

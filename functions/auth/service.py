@@ -1,0 +1,218 @@
+"""Customer authentication: three-step registration, login, refresh rotation, logout, password reset and change.
+
+Plain functions: they take validated values and return data (or raise ``omcore.errors``); routes.py turns them into
+HTTP answers and cookies.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from omauth import codes, passwords, ratelimit, sessions, tokens
+from omcore import config, mail
+from omcore.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
+from omcore.log import get_logger
+from omdb import db
+from omdb.errors import DuplicateKey
+from omdb.ids import from_bin, new_id, to_bin
+
+from . import mails
+
+log = get_logger("auth")
+
+KIND = "cus"
+
+
+def _int(name: str, default: int) -> int:
+    return config.get_int(name, default)
+
+
+def code_ttl() -> int:
+    return _int("VERIFICATION_CODE_TTL_SECONDS", 300)
+
+
+def email_cookie_step1() -> int:
+    return _int("EMAIL_COOKIE_STEP1_SECONDS", 300)
+
+
+def email_cookie_step2() -> int:
+    return _int("EMAIL_COOKIE_STEP2_SECONDS", 600)
+
+
+def max_code_attempts() -> int:
+    return _int("CODE_MAX_ATTEMPTS", 5)
+
+
+def _send(message) -> None:
+    try:
+        mail.send(message)
+    except mail.MailError as exc:
+        log.error("could not send %r: %s", message.subject, exc)
+        raise
+
+
+def _limit_mail_per_ip(ip: str) -> None:
+    ratelimit.hit("mail-ip", ip, limit=_int("MAIL_PER_IP_LIMIT", 10), window=_int("MAIL_PER_IP_WINDOW_SECONDS", 3600),
+                  message="too many emails requested from your network, please try again later")
+
+
+def _customer_by_email(email: str) -> dict | None:
+    return db.query_one("SELECT id, email, hashed_password, first_name, last_name, deleted_at FROM customers"
+                        " WHERE email = %s", (email,))
+
+
+# ---------------------------------------------------------------- registration
+
+def register_start(email: str, ip: str) -> str:
+    """Step 1: mail a code (or, for a known address, an "account exists" note — the answer is the same either
+    way, so the endpoint reveals nothing). Returns the step-1 ``email`` cookie token."""
+    wait = codes.throttle("register-mail", email, _int("MAIL_THROTTLE_SECONDS", 300))
+    if wait:
+        raise Conflict("You have already requested a verification code. Please wait 5 minutes before requesting "
+                       "another one.", headers={"Retry-After": str(wait)})
+    _limit_mail_per_ip(ip)
+    if _customer_by_email(email) is not None:
+        codes.discard("register", email)
+        _send(mails.already_registered(email))
+    else:
+        code = codes.issue("register", email, code_ttl())
+        _send(mails.verification_code(email, code, max(1, code_ttl() // 60)))
+    return tokens.issue(tokens.AUD_EMAIL, email, email_cookie_step1(), {"verified": False})
+
+
+def _email_claims(cookie: str | None, email: str, *, verified: bool) -> dict:
+    if not cookie:
+        raise Forbidden("start the registration again: the verification session is missing")
+    claims = tokens.decode(tokens.AUD_EMAIL, cookie, message="the verification session expired, start again")
+    if claims.get("verified") is not verified:
+        raise Forbidden("this step does not match the registration state, start again" if verified
+                        else "this email is already verified, continue with the next step")
+    if claims["sub"] != email:
+        raise Forbidden("the email does not match the one being verified")
+    return claims
+
+
+def _check_code(purpose: str, subject: str, code) -> None:
+    outcome, _ = codes.check(purpose, subject, code, max_attempts=max_code_attempts())
+    if outcome == codes.OK:
+        return
+    if outcome == codes.EXHAUSTED:
+        raise TooManyRequests("too many wrong codes: this code is no longer valid, request a new one",
+                              retry_after=60)
+    raise Unauthorized("Invalid verification code")
+
+
+def register_verify(cookie: str | None, email: str, code) -> str:
+    """Step 2: check the code; returns the step-2 ``email`` cookie token (verified)."""
+    _email_claims(cookie, email, verified=False)
+    _check_code("register", email, code)
+    return tokens.issue(tokens.AUD_EMAIL, email, email_cookie_step2(), {"verified": True})
+
+
+def register_complete(cookie: str | None, email: str, password: str, first_name: str, last_name: str,
+                      birth_date, gender: str) -> None:
+    """Step 3: create the account."""
+    _email_claims(cookie, email, verified=True)
+    passwords.check_password_rule(password)
+    try:
+        db.execute("INSERT INTO customers (id, email, hashed_password, first_name, last_name, birth_date, gender)"
+                   " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                   (new_id().bytes, email, passwords.hash_password(password), first_name, last_name, birth_date,
+                    gender))
+    except DuplicateKey:
+        raise Conflict("Email already registered") from None
+
+
+# ---------------------------------------------------------------- login and sessions
+
+@dataclass
+class Login:
+    access_token: str
+    refresh_token: str | None
+    remember_me: bool
+    refresh_ttl: int
+    first_name: str = ""
+    last_name: str = ""
+
+
+def access_token(customer_id: str, family: str) -> str:
+    return tokens.issue(tokens.AUD_CUSTOMER, customer_id, tokens.access_ttl_seconds(), {"sid": family})
+
+
+def login(email: str, password: str, remember_me: bool, ip: str, user_agent: str) -> Login:
+    ratelimit.check_login("login", email, ip)
+    row = _customer_by_email(email)
+    usable = row is not None and row["deleted_at"] is None
+    # verify_password(…, None) spends the same bcrypt time, so unknown emails are not faster than wrong passwords
+    if not passwords.verify_password(password, row["hashed_password"] if usable else None):
+        ratelimit.login_failed("login", email, ip)
+        raise Unauthorized("invalid email or password")
+    ratelimit.login_succeeded("login", email)
+    customer_id = from_bin(row["id"])
+    session = sessions.create(KIND, customer_id, remember_me=remember_me, user_agent=user_agent)
+    return Login(access_token(customer_id, session.family), session.refresh_token, remember_me, session.ttl_seconds,
+                 row["first_name"], row["last_name"])
+
+
+def refresh(token: str | None) -> Login:
+    session = sessions.rotate(KIND, token)
+    row = db.query_one("SELECT deleted_at FROM customers WHERE id = %s", (to_bin(session.user_id),))
+    if row is None or row["deleted_at"] is not None:
+        sessions.revoke_family(KIND, session.user_id, session.family)
+        raise Unauthorized("no valid session, please log in")
+    return Login(access_token(session.user_id, session.family), session.refresh_token, session.remember_me,
+                 session.ttl_seconds)
+
+
+def logout(token: str | None) -> None:
+    sessions.revoke(KIND, token)
+
+
+# ---------------------------------------------------------------- password reset and change
+
+def reset_start(email: str, ip: str) -> None:
+    """Mail a reset code when the account exists; silent otherwise (the answer never tells)."""
+    _limit_mail_per_ip(ip)
+    row = _customer_by_email(email)
+    if row is None or row["deleted_at"] is not None:
+        return
+    if codes.throttle("reset-mail", email, _int("RESET_MAIL_THROTTLE_SECONDS", 60)):
+        return
+    code = codes.issue("reset", email, _int("RESET_CODE_TTL_SECONDS", 900))
+    _send(mails.reset_code(email, code, max(1, _int("RESET_CODE_TTL_SECONDS", 900) // 60)))
+
+
+def reset_finish(email: str, code, password: str) -> None:
+    passwords.check_password_rule(password)
+    _check_code("reset", email, code)
+    row = _customer_by_email(email)
+    if row is None or row["deleted_at"] is not None:
+        raise Unauthorized("Invalid verification code")
+    db.execute("UPDATE customers SET hashed_password = %s, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
+               (passwords.hash_password(password), row["id"]))
+    sessions.revoke_user(KIND, from_bin(row["id"]))
+    ratelimit.login_succeeded("login", email)
+    try:
+        mail.send(mails.password_changed(email))
+    except mail.MailError:
+        pass  # logged by the transport; the reset itself succeeded
+
+
+def change_password(customer_id: str, family: str | None, old_password: str, new_password: str) -> None:
+    row = db.query_one("SELECT email, hashed_password, deleted_at FROM customers WHERE id = %s",
+                       (to_bin(customer_id),))
+    if row is None or row["deleted_at"] is not None:
+        raise Unauthorized("not logged in or session expired")
+    ratelimit.hit("creds", customer_id, limit=_int("LOGIN_FAIL_PER_ACCOUNT", 5) * 2,
+                  window=_int("LOGIN_FAIL_WINDOW_SECONDS", 900))
+    if not passwords.verify_password(old_password, row["hashed_password"]):
+        raise Unauthorized("the current password is wrong")
+    problem = passwords.password_problem(new_password)
+    if problem:
+        raise Conflict(problem)
+    db.execute("UPDATE customers SET hashed_password = %s, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
+               (passwords.hash_password(new_password), to_bin(customer_id)))
+    sessions.revoke_user(KIND, customer_id, except_family=family)
+    try:
+        mail.send(mails.password_changed(row["email"]))
+    except mail.MailError:
+        pass

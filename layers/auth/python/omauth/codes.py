@@ -1,0 +1,95 @@
+"""One-time 6-digit codes in Redis (registration, password reset, email change).
+
+* Codes are 100000–999999: never a leading zero, because the storefront posts the code as a JSON number.
+* One code per (purpose, subject); a new code replaces the old one.
+* At most ``max_attempts`` wrong tries per code: the attempt is counted *before* comparing, so the try after the
+  last allowed one is refused even with the right code, and the code is deleted.
+* A code is deleted when used (single use even under concurrency: only the caller whose DEL removed it wins).
+* Comparison is constant-time.
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from omcore import kv
+
+OK = "ok"
+WRONG = "wrong"
+MISSING = "missing"
+EXHAUSTED = "exhausted"
+
+
+def new_code() -> str:
+    return str(100000 + secrets.randbelow(900000))
+
+
+def _key(purpose: str, subject: str) -> str:
+    return f"code:{purpose}:{subject}"
+
+
+def issue(purpose: str, subject: str, ttl_seconds: int, extra: dict | None = None) -> str:
+    code = new_code()
+    key = _key(purpose, subject)
+
+    def run(c):
+        pipe = c.pipeline(transaction=True)
+        pipe.delete(key)
+        pipe.hset(key, mapping={"code": code, "attempts": 0, **(extra or {})})
+        pipe.expire(key, ttl_seconds)
+        pipe.execute()
+
+    kv.required(run)
+    return code
+
+
+def normalise(submitted) -> str | None:
+    """The storefront sends a JSON number; other clients may send a string of digits."""
+    if isinstance(submitted, bool):
+        return None
+    if isinstance(submitted, int):
+        return str(submitted) if 0 <= submitted <= 999999 else None
+    if isinstance(submitted, str) and submitted.strip().isdigit() and len(submitted.strip()) <= 6:
+        return str(int(submitted.strip()))
+    return None
+
+
+def check(purpose: str, subject: str, submitted, *, max_attempts: int = 5) -> tuple[str, dict]:
+    """Consume one attempt; returns (OK|WRONG|MISSING|EXHAUSTED, stored extra fields)."""
+    key = _key(purpose, subject)
+    value = normalise(submitted)
+
+    def run(c):
+        if not c.exists(key):
+            return MISSING, {}
+        attempts = c.hincrby(key, "attempts", 1)
+        stored = c.hgetall(key)
+        if not stored.get("code"):
+            return MISSING, {}
+        if attempts > max_attempts:
+            c.delete(key)
+            return EXHAUSTED, {}
+        if value is not None and hmac.compare_digest(stored["code"].encode(), value.encode()):
+            if c.delete(key) == 1:  # single use: a concurrent winner already consumed it otherwise
+                return OK, {k: v for k, v in stored.items() if k not in ("code", "attempts")}
+            return MISSING, {}
+        return WRONG, {}
+
+    return kv.required(run)
+
+
+def discard(purpose: str, subject: str) -> None:
+    kv.required(lambda c: c.delete(_key(purpose, subject)))
+
+
+def throttle(purpose: str, subject: str, seconds: int) -> int:
+    """Allow one event per ``seconds`` per subject: returns 0 when allowed now, else the seconds to wait."""
+    key = f"throttle:{purpose}:{subject}"
+
+    def run(c):
+        if c.set(key, "1", ex=seconds, nx=True):
+            return 0
+        ttl = c.ttl(key)
+        return ttl if ttl and ttl > 0 else seconds
+
+    return kv.required(run)
