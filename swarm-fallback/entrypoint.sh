@@ -14,7 +14,7 @@ done
 role="${1:-api}"
 [ $# -gt 0 ] && shift
 case "$role" in
-  api)     exec gunicorn --config /app/swarm-fallback/gunicorn.conf.py ;;
+  api)     exec gunicorn --config "$(dirname "$0")/gunicorn.conf.py" ;;
   images)  exec python -m functions.images.worker "$@" ;;
   expiry)  while true; do python -m functions.admin expire-orders || true; sleep "${EXPIRY_INTERVAL_SECONDS:-300}"; done ;;
   migrate) exec python -m functions.admin migrate "$@" ;;

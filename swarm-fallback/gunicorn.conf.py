@@ -23,14 +23,8 @@ errorlog = "-"
 chdir = "/app" if os.path.isdir("/app/functions") else os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def post_fork(server, worker):
-    # Connections must never be shared across forked workers: each worker opens its own on first use.
-    from omdb import db
-    from omcore import kv
-
-    db.reset()
-    kv.reset_client()
-
+# No preload: each worker imports the app after the fork, and connections open lazily on first use, so no
+# MySQL/Redis socket is ever shared between workers.
 # swarm-fallback/ is not an importable package name (hyphen): put it on the path and load wsgi.py from it.
 pythonpath = os.path.dirname(os.path.abspath(__file__))
 wsgi_app = "wsgi:application"

@@ -115,3 +115,38 @@ def aws(moto_server):
 
     urllib.request.urlopen(urllib.request.Request(moto_server + "/moto-api/reset", method="POST"), timeout=10).read()
     return moto_server
+
+
+@pytest.fixture(scope="session")
+def container_server(database):
+    """The container entrypoint (gunicorn + omcore.wsgi, as swarm-fallback runs it) started as a process on a free
+    port against this worker's database and Redis. Yields its base URL."""
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2", ACCESS_LOG="0", TRUSTED_PROXY_HOPS="1",
+               MAX_BODY_BYTES=str(1024 * 1024), PATH=os.path.dirname(sys.executable) + ":" + os.environ["PATH"])
+    proc = subprocess.Popen(["sh", os.path.join(ROOT, "swarm-fallback", "entrypoint.sh"), "api"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/api/v1/health", timeout=2) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError("container entrypoint died: " + proc.stderr.read().decode()[-3000:])
+            time.sleep(0.2)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()

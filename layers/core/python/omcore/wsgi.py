@@ -1,0 +1,227 @@
+"""Serve a Chalice app over WSGI — the container/Swarm target and the local run.
+
+Each HTTP request is translated into the API Gateway (REST, proxy integration) event that Lambda receives, the
+Chalice app is called exactly as Lambda calls it, and its response dict is written back — so a route behaves the
+same on both targets. What API Gateway does in front of Lambda is reproduced here: route matching (unknown path →
+403 ``Missing Authentication Token``), base64 bodies for binary media types, the client IP in
+``requestContext.identity.sourceIp`` (from ``X-Forwarded-For`` behind ``TRUSTED_PROXY_HOPS`` proxies), and a request
+size limit (413 JSON; ``MAX_BODY_BYTES``, default 16 MiB).
+
+Worker model: Chalice keeps ``current_request`` on the app object, so calls into one app are serialised with a lock.
+Under gunicorn use sync workers (one request per process; the lock is then uncontended); the local run's threaded
+server is serialised by the same lock.
+
+Optionally serves ``/usercontent/<name>`` (the WebP images) from the public bucket, as Traefik/CloudFront do on
+the real targets, with immutable caching headers.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+import uuid
+from urllib.parse import parse_qs, unquote
+
+from . import config
+from .log import get_logger
+
+log = get_logger("wsgi")
+
+_STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 304: "Not Modified",
+                400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+                405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type",
+                429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+                503: "Service Unavailable", 504: "Gateway Timeout"}
+_USERCONTENT_RE = re.compile(r"^/usercontent/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+                             r"(?:-\d{2,4})?\.webp)$")
+
+
+class _Context:
+    """The parts of the Lambda context object Chalice and our handlers read."""
+
+    def __init__(self, function_name: str, timeout_ms: int):
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = ""
+        self.memory_limit_in_mb = 0
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = self.log_stream_name = ""
+        self.identity = self.client_context = None
+        self._deadline = time.monotonic() + timeout_ms / 1000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def _status_line(code: int) -> str:
+    return f"{code} {_STATUS_TEXT.get(code, 'Unknown')}"
+
+
+def _json(start_response, code: int, body: dict, headers: list | None = None):
+    data = json.dumps(body).encode()
+    start_response(_status_line(code), [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
+                                        *(headers or [])])
+    return [data]
+
+
+class ChaliceWSGI:
+    def __init__(self, app, *, usercontent: bool = False, max_body: int | None = None,
+                 trusted_hops: int | None = None, timeout_ms: int = 30000):
+        from chalice.local import RouteMatcher  # only the container/local targets pay for this import
+
+        self.app = app
+        self.matcher = RouteMatcher(list(app.routes))
+        self.binary_types = list(app.api.binary_types)
+        self.max_body = max_body if max_body is not None else config.get_int("MAX_BODY_BYTES", 16 * 1024 * 1024)
+        self.trusted_hops = trusted_hops if trusted_hops is not None else config.get_int("TRUSTED_PROXY_HOPS", 0)
+        self.usercontent = usercontent
+        self.timeout_ms = timeout_ms
+        self._lock = threading.Lock()
+        self._s3 = None
+
+    # -- request → event -------------------------------------------------------------------------------------
+
+    def _client_ip(self, environ) -> str:
+        remote = environ.get("REMOTE_ADDR", "") or "unknown"
+        if self.trusted_hops <= 0:
+            return remote
+        chain = [p.strip() for p in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
+        chain.append(remote)
+        # the address our nearest trusted proxy saw: count trusted hops from the right
+        index = len(chain) - 1 - self.trusted_hops
+        return chain[index] if index >= 0 else chain[0]
+
+    @staticmethod
+    def _headers(environ) -> dict:
+        headers = {}
+        for key, value in environ.items():
+            if key.startswith("HTTP_"):
+                headers[key[5:].replace("_", "-").lower()] = value
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        if environ.get("CONTENT_LENGTH"):
+            headers["content-length"] = environ["CONTENT_LENGTH"]
+        return headers
+
+    def _is_binary(self, content_type: str) -> bool:
+        ctype = content_type.split(";", 1)[0].strip().lower()
+        for binary in self.binary_types:
+            if binary == ctype or (binary.endswith("/*") and ctype.startswith(binary[:-1])):
+                return True
+        return False
+
+    def build_event(self, environ, body: bytes) -> dict | None:
+        method = environ["REQUEST_METHOD"].upper()
+        raw_path = environ.get("PATH_INFO", "") or "/"
+        try:
+            # PEP 3333 hands PATH_INFO over as latin-1 decoded bytes
+            path = raw_path.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            path = raw_path
+        query = environ.get("QUERY_STRING", "")
+        try:
+            match = self.matcher.match_route(path)
+        except ValueError:
+            return None
+        headers = self._headers(environ)
+        multi_query = parse_qs(query, keep_blank_values=True) if query else None
+        event = {
+            "resource": match.route,
+            "path": path,
+            "httpMethod": method,
+            "headers": headers,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()},
+            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} if multi_query else None,
+            "multiValueQueryStringParameters": multi_query,
+            "pathParameters": {k: unquote(v) for k, v in match.captured.items()} or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourcePath": match.route,
+                "httpMethod": method,
+                "path": path,
+                "requestId": str(uuid.uuid4()),
+                "identity": {"sourceIp": self._client_ip(environ), "userAgent": headers.get("user-agent", "")},
+            },
+            "body": None,
+            "isBase64Encoded": False,
+        }
+        if body:
+            if self._is_binary(headers.get("content-type", "")):
+                event["body"] = base64.b64encode(body).decode("ascii")
+                event["isBase64Encoded"] = True
+            else:
+                try:
+                    event["body"] = body.decode("utf-8")
+                except UnicodeDecodeError:
+                    event["body"] = base64.b64encode(body).decode("ascii")
+                    event["isBase64Encoded"] = True
+        return event
+
+    # -- WSGI ------------------------------------------------------------------------------------------------
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if self.usercontent and path.startswith("/usercontent/"):
+            return self._usercontent(environ, start_response)
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _json(start_response, 400, {"error": "invalid Content-Length"})
+        if length > self.max_body:
+            return _json(start_response, 413, {"error": f"request body too large (limit {self.max_body} bytes)"},
+                         [("Connection", "close")])
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        event = self.build_event(environ, body)
+        if event is None:
+            return _json(start_response, 403, {"message": "Missing Authentication Token"},
+                         [("x-amzn-ErrorType", "MissingAuthenticationTokenException")])
+        with self._lock:
+            response = self.app(event, _Context(self.app.app_name, self.timeout_ms))
+        return self._write(response, start_response, head=event["httpMethod"] == "HEAD")
+
+    @staticmethod
+    def _write(response: dict, start_response, head: bool = False):
+        status = int(response.get("statusCode", 500))
+        body = response.get("body") or b""
+        if response.get("isBase64Encoded"):
+            body = base64.b64decode(body)
+        elif isinstance(body, str):
+            body = body.encode("utf-8")
+        headers = []
+        for name, value in (response.get("headers") or {}).items():
+            headers.append((name, str(value)))
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            for value in values:
+                headers.append((name, str(value)))
+        if not any(n.lower() == "content-length" for n, _ in headers):
+            headers.append(("Content-Length", str(len(body))))
+        start_response(_status_line(status), headers)
+        return [] if head else [body]
+
+    def _usercontent(self, environ, start_response):
+        match = _USERCONTENT_RE.match(environ.get("PATH_INFO", ""))
+        if not match or environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
+            return _json(start_response, 404, {"error": "not found"})
+        try:
+            import boto3
+            from botocore.exceptions import ClientError
+
+            if self._s3 is None:
+                self._s3 = boto3.client("s3")
+            obj = self._s3.get_object(Bucket=config.get("IMAGES_PUBLIC_BUCKET"), Key=f"usercontent/{match.group(1)}")
+        except ClientError:
+            return _json(start_response, 404, {"error": "not found"})
+        except Exception as exc:  # object store down: not the client's fault
+            log.warning("usercontent read failed: %s", type(exc).__name__)
+            return _json(start_response, 503, {"error": "image storage temporarily unavailable"})
+        data = obj["Body"].read()
+        start_response("200 OK", [("Content-Type", obj.get("ContentType") or "image/webp"),
+                                  ("Cache-Control", "public, max-age=31536000, immutable"),
+                                  ("Content-Length", str(len(data))), ("X-Content-Type-Options", "nosniff")])
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [data]
+
+
+def make_wsgi_app(app, **kwargs) -> ChaliceWSGI:
+    return ChaliceWSGI(app, **kwargs)
