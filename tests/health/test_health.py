@@ -23,3 +23,13 @@ def test_openapi_lists_every_route_of_the_app(api, app):
     for path, entry in app.routes.items():
         for method in entry:
             assert method.lower() in doc["paths"][path], (method, path)
+
+
+def test_docs_routes_table_is_current():
+    import os
+
+    from functions.admin.__main__ import routes_markdown
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "docs", "routes.md"), encoding="utf-8") as fh:
+        assert fh.read() == routes_markdown(), "run: python -m functions.admin routes --markdown > docs/routes.md"
