@@ -150,3 +150,13 @@ def container_server(database):
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def areas(database):
+    """The real shipping-area data set (about 7,100 districts), loaded once per test database."""
+    from functions.catalogue import areas as area_data
+
+    if db.query_one("SELECT COUNT(*) AS n FROM shipping_areas")["n"] < 7000:
+        area_data.load()
+    return 25410  # the storefront's default area: Gambir, Kota Adm. Jakarta Pusat

@@ -230,3 +230,62 @@ def login_staff(api: ApiClient, username: str = "clerk", password: str = DEFAULT
     resp = api.post("/api/v1/staff/auth/login", json={"username": username, "password": password})
     assert resp.status == 200, resp
     return resp
+
+
+def create_category(name: str = "Kopi", *, visible: bool = True, description: str = "Kopi Nusantara") -> int:
+    from omdb import db
+
+    return db.execute("INSERT INTO categories (name, description, homepage_visibility) VALUES (%s, %s, %s)",
+                      (name, description, visible)).lastrowid
+
+
+def create_product(name: str = "Kopi Gayo", category_id: int | None = None, *, price: int = 50000, stock: int = 10,
+                   weight: float = 0.5, dims=(10, 10, 10), images: int = 0, deleted: bool = False) -> str:
+    """A product with its inventory row (and ``images`` product_images rows); returns its uuid."""
+    from omcommerce import stock as stock_mod
+    from omdb import db
+    from omdb.ids import new_id
+
+    if category_id is None:
+        row = db.query_one("SELECT id FROM categories ORDER BY id LIMIT 1")
+        category_id = row["id"] if row else create_category()
+    pid = new_id()
+    with db.transaction() as tx:
+        tx.execute("INSERT INTO products (id, name, description, price, weight, category_refer, length, width, height,"
+                   " deleted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                   (pid.bytes, name, f"{name} description", price, weight, category_id, *dims,
+                    "2026-01-01 00:00:00" if deleted else None))
+        stock_mod.create(tx, pid, stock)
+        for i in range(images):
+            tx.execute("INSERT INTO product_images (id, product_refer, created_at) VALUES (%s, %s,"
+                       " DATE_ADD('2026-01-01', INTERVAL %s SECOND))", (new_id().bytes, pid.bytes, i))
+    return str(pid)
+
+
+def create_order(customer_id: str, items: list[tuple[str, int]], *, status: str = "paid", price: int | None = None,
+                 freight: int = 10000, area_id: int = 25410) -> int:
+    """An order (with an address snapshot) in the given status, straight in the database; returns its id."""
+    from omdb import db
+    from omdb.ids import to_bin
+
+    total_items = 0
+    rows = []
+    for product_id, qty in items:
+        product = db.query_one("SELECT name, description, price, weight FROM products WHERE id = %s",
+                               (to_bin(product_id),))
+        unit = price if price is not None else int(product["price"])
+        total_items += unit * qty
+        rows.append((to_bin(product_id), product["name"], product["description"], unit, product["weight"], qty))
+    order_id = db.execute(
+        "INSERT INTO orders (customer_refer, ship_recipient_name, ship_phone_number, ship_full_address, ship_area_id,"
+        " ship_area_name, ship_postal_code, courier_code, freight_cost, item_cost, gross_amount, status, is_paid,"
+        " is_cancelled, stock_released) VALUES (%s, 'Budi', '0812345678', 'Jl. Merdeka 1', %s,"
+        " 'Gambir, Kota Adm. Jakarta Pusat, Daerah Khusus Ibukota Jakarta', '10110', 'anteraja-REG', %s, %s, %s, %s,"
+        " %s, %s, %s)",
+        (to_bin(customer_id), area_id, freight, total_items, total_items + freight, status,
+         status not in ("awaiting_payment", "payment_review", "cancelled"), status == "cancelled",
+         status == "cancelled")).lastrowid
+    for row in rows:
+        db.execute("INSERT INTO order_items (order_refer, product_refer, on_buy_name, on_buy_description, on_buy_price,"
+                   " on_buy_weight, quantity) VALUES (%s, %s, %s, %s, %s, %s, %s)", (order_id, *row))
+    return order_id

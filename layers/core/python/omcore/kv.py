@@ -10,6 +10,8 @@ import logging
 import threading
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from . import config
 from .log import get_logger
@@ -46,6 +48,9 @@ def client() -> redis.Redis:
                     socket_connect_timeout=config.get_int("REDIS_CONNECT_TIMEOUT_MS", 1000) / 1000,
                     socket_timeout=config.get_int("REDIS_TIMEOUT_MS", 1000) / 1000,
                     health_check_interval=30,
+                    # fail fast: redis-py's default retries with backoff turn an outage into seconds per call,
+                    # and cache reads must fall through to MySQL at once
+                    retry=Retry(NoBackoff(), 1),
                     decode_responses=True,
                 )
     return _client
