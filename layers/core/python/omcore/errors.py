@@ -9,7 +9,7 @@ from __future__ import annotations
 class ApiError(Exception):
     status = 400
 
-    def __init__(self, message: str, *, status: int | None = None, headers: dict | None = None, **extra):
+    def __init__(self, message: str, /, *, status: int | None = None, headers: dict | None = None, **extra):
         super().__init__(message)
         self.message = message
         if status is not None:
@@ -50,7 +50,7 @@ class PayloadTooLarge(ApiError):
 class TooManyRequests(ApiError):
     status = 429
 
-    def __init__(self, message: str, retry_after: int, **extra):
+    def __init__(self, message: str, /, retry_after: int, **extra):
         retry_after = max(1, int(retry_after))
         super().__init__(message, headers={"Retry-After": str(retry_after)}, **extra)
         self.retry_after = retry_after
