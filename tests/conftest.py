@@ -160,3 +160,16 @@ def areas(database):
     if db.query_one("SELECT COUNT(*) AS n FROM shipping_areas")["n"] < 7000:
         area_data.load()
     return 25410  # the storefront's default area: Gambir, Kota Adm. Jakarta Pusat
+
+
+@pytest.fixture
+def buckets(aws, monkeypatch):
+    """The originals and public image buckets in a fresh moto state."""
+    import boto3
+
+    monkeypatch.setenv("IMAGES_ORIGINALS_BUCKET", "om-originals")
+    monkeypatch.setenv("IMAGES_PUBLIC_BUCKET", "om-public")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="om-originals")
+    s3.create_bucket(Bucket="om-public")
+    return s3

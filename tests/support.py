@@ -289,3 +289,16 @@ def create_order(customer_id: str, items: list[tuple[str, int]], *, status: str 
         db.execute("INSERT INTO order_items (order_refer, product_refer, on_buy_name, on_buy_description, on_buy_price,"
                    " on_buy_weight, quantity) VALUES (%s, %s, %s, %s, %s, %s, %s)", (order_id, *row))
     return order_id
+
+
+def make_image(fmt: str = "JPEG", size=(64, 48), color=(200, 80, 40), **save) -> bytes:
+    """A real image file generated with Pillow."""
+    import io
+
+    from PIL import Image
+
+    mode = "RGBA" if fmt in ("PNG", "WEBP") and len(color) == 4 else "RGB"
+    img = Image.new(mode, size, color)
+    out = io.BytesIO()
+    img.save(out, fmt, **save)
+    return out.getvalue()

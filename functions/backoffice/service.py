@@ -1,0 +1,403 @@
+"""The staff back office: categories, products, stock, images, banners and order handling.
+
+Every write invalidates the public caches it affects (omcommerce.cachekeys); stock changes go through
+omcommerce.stock (locked rows, recorded movements) and order status changes through omcommerce.orders (the state
+machine with history).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from omcommerce import cachekeys, catalog, media as images, orders, stock
+from omcore import kv
+from omcore.errors import BadRequest, Conflict, NotFound
+from omcore.log import get_logger
+from omdb import db
+from omdb.errors import DuplicateKey, ForeignKeyViolation
+from omdb.ids import from_bin, new_id, to_bin
+
+log = get_logger("backoffice")
+
+
+def _date_text(value) -> str:
+    return f"{value.day:02d} {value:%B %Y}"
+
+
+# ---------------------------------------------------------------- categories
+
+def categories() -> list[dict]:
+    rows = db.query("SELECT id, name, description, homepage_visibility FROM categories WHERE deleted_at IS NULL"
+                    " ORDER BY name, id")
+    return [{"id": int(r["id"]), "name": r["name"], "description": r["description"],
+             "homepage_visibility": bool(r["homepage_visibility"])} for r in rows]
+
+
+def create_category(name: str, description: str, visible: bool) -> int:
+    def step(tx):
+        existing = tx.query_one("SELECT id, deleted_at FROM categories WHERE name = %s FOR UPDATE", (name,))
+        if existing is not None:
+            if existing["deleted_at"] is None:
+                raise Conflict("Category name already exists")
+            tx.execute("UPDATE categories SET deleted_at = NULL, updated_at = NULL, description = %s,"
+                       " homepage_visibility = %s WHERE id = %s", (description, visible, existing["id"]))
+            return int(existing["id"])
+        return tx.execute("INSERT INTO categories (name, description, homepage_visibility) VALUES (%s, %s, %s)",
+                          (name, description, visible)).lastrowid
+
+    try:
+        category_id = db.run_in_transaction(step)
+    except DuplicateKey:
+        raise Conflict("Category name already exists") from None
+    cachekeys.invalidate_categories()
+    return category_id
+
+
+def update_category(category_id: int, changes: dict) -> None:
+    if db.query_one("SELECT id FROM categories WHERE id = %s AND deleted_at IS NULL", (category_id,)) is None:
+        raise NotFound("category not found")
+    if changes:
+        sets = ", ".join(f"{column} = %s" for column in changes)
+        try:
+            db.execute(f"UPDATE categories SET {sets}, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
+                       (*changes.values(), category_id))
+        except DuplicateKey:
+            raise Conflict("Category name already exists") from None
+    cachekeys.invalidate_categories()
+
+
+def delete_category(category_id: int) -> None:
+    def step(tx):
+        row = tx.query_one("SELECT id FROM categories WHERE id = %s AND deleted_at IS NULL FOR UPDATE", (category_id,))
+        if row is None:
+            raise NotFound("category not found")
+        in_use = tx.query_one("SELECT id FROM products WHERE category_refer = %s AND deleted_at IS NULL LIMIT 1"
+                              " FOR UPDATE", (category_id,))
+        if in_use:
+            raise Conflict("category is in use")
+        tx.execute("UPDATE categories SET deleted_at = UTC_TIMESTAMP(3), updated_at = UTC_TIMESTAMP(3)"
+                   " WHERE id = %s", (category_id,))
+
+    db.run_in_transaction(step)
+    cachekeys.invalidate_categories()
+
+
+# ---------------------------------------------------------------- products
+
+def _check_category(tx, category_id: int) -> None:
+    if tx.query_one("SELECT id FROM categories WHERE id = %s AND deleted_at IS NULL", (category_id,)) is None:
+        raise Conflict("category not found")
+
+
+def create_product(fields: dict, initial_stock: int, staff_id: int) -> str:
+    def step(tx):
+        _check_category(tx, fields["category_refer"])
+        existing = tx.query_one("SELECT id, deleted_at FROM products WHERE name = %s FOR UPDATE", (fields["name"],))
+        if existing is not None and existing["deleted_at"] is None:
+            raise Conflict("Product name already exists")
+        values = (fields["description"], fields["price"], fields["weight"], fields["category_refer"],
+                  fields["length"], fields["width"], fields["height"])
+        if existing is not None:
+            # revive the soft-deleted product under its old id; its old reviews stay and keep the average true
+            product_id = existing["id"]
+            tx.execute("UPDATE products SET description = %s, price = %s, weight = %s, category_refer = %s,"
+                       " length = %s, width = %s, height = %s, deleted_at = NULL, created_at = UTC_TIMESTAMP(3),"
+                       " updated_at = UTC_TIMESTAMP(3) WHERE id = %s", (*values, product_id))
+        else:
+            product_id = new_id().bytes
+            tx.execute("INSERT INTO products (id, name, description, price, weight, category_refer, length, width,"
+                       " height) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", (product_id, fields["name"], *values))
+        stock.create(tx, product_id, initial_stock, staff_id=staff_id)
+        return from_bin(product_id)
+
+    try:
+        product_id = db.run_in_transaction(step)
+    except DuplicateKey:
+        raise Conflict("Product name already exists") from None
+    cachekeys.invalidate_product(product_id, freight_too=True)
+    return product_id
+
+
+def update_product(product_id, changes: dict, absolute_stock: int | None, staff_id: int) -> None:
+    """Partial update; ``absolute_stock`` is v1's `stock` field: an absolute set that changes nothing when it
+    equals the current value (the staff UI sends the whole form every time)."""
+    pid = to_bin(product_id)
+
+    def step(tx):
+        row = tx.query_one("SELECT id, weight, length, width, height FROM products WHERE id = %s"
+                           " AND deleted_at IS NULL FOR UPDATE", (pid,))
+        if row is None:
+            raise NotFound("product not found")
+        if "category_refer" in changes:
+            _check_category(tx, changes["category_refer"])
+        if "name" in changes:
+            # free the name from a soft-deleted product that still holds it
+            tx.execute("UPDATE products SET name = CONCAT(LEFT(name, 50), '_deleted_', LEFT(HEX(id), 16))"
+                       " WHERE name = %s AND deleted_at IS NOT NULL", (changes["name"],))
+        if changes:
+            sets = ", ".join(f"{column} = %s" for column in changes)
+            tx.execute(f"UPDATE products SET {sets}, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
+                       (*changes.values(), pid))
+        if absolute_stock is not None:
+            stock.set_quantity(tx, pid, absolute_stock, staff_id=staff_id, note="product form")
+        return any(k in changes for k in ("weight", "length", "width", "height"))
+
+    try:
+        size_changed = db.run_in_transaction(step)
+    except DuplicateKey:
+        raise Conflict("Product name already exist") from None
+    cachekeys.invalidate_product(str(product_id), freight_too=size_changed)
+
+
+def delete_product(product_id) -> None:
+    """Soft delete; removes cart lines (and the affected cart counts), wishlist rows and images, in one
+    transaction for the rows; objects are deleted after the commit (idempotent)."""
+    pid = to_bin(product_id)
+
+    def step(tx):
+        row = tx.query_one("SELECT id FROM products WHERE id = %s AND deleted_at IS NULL FOR UPDATE", (pid,))
+        if row is None:
+            raise NotFound("product not found")
+        customers = [from_bin(r["customer_refer"]) for r in tx.query(
+            "SELECT customer_refer FROM cart_items WHERE product_refer = %s", (pid,))]
+        files = [f"{from_bin(r['id'])}.webp" for r in tx.query(
+            "SELECT id FROM product_images WHERE product_refer = %s", (pid,))]
+        tx.execute("DELETE FROM cart_items WHERE product_refer = %s", (pid,))
+        tx.execute("DELETE FROM wishlists WHERE product_refer = %s", (pid,))
+        tx.execute("DELETE FROM product_images WHERE product_refer = %s", (pid,))
+        tx.execute("UPDATE products SET deleted_at = UTC_TIMESTAMP(3), updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
+                   (pid,))
+        return customers, files
+
+    customers, files = db.run_in_transaction(step)
+    kv.cache_delete(*[cachekeys.cart_count(c) for c in customers])
+    for file_name in files:
+        try:
+            images.delete_image(file_name)
+        except Exception as exc:  # the rows are gone; a leftover object is logged, never a failed request
+            log.warning("could not delete image objects of %s: %s", file_name, type(exc).__name__)
+    cachekeys.invalidate_product(str(product_id), freight_too=True)
+
+
+def product_list(*, page: int | None, page_size: int, search: str | None, category: int | None) -> list[dict]:
+    where, args = ["p.deleted_at IS NULL"], []
+    if search:
+        for word in [w for w in search.lower().split() if w][:8]:
+            where.append("p.name LIKE %s")
+            args.append("%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    if category is not None:
+        where.append("p.category_refer = %s")
+        args.append(category)
+    limit = "LIMIT %s OFFSET %s" if page is not None else ""
+    if page is not None:
+        args += [page_size, (page - 1) * page_size]
+    sql = catalog.card_sql("FROM products p WHERE " + " AND ".join(where), "p.name, p.id", limit)
+    sql = sql.replace("SELECT ", "SELECT p.category_refer AS category_id,"
+                      " (SELECT quantity FROM inventories i WHERE i.product_refer = p.id) AS stock, ", 1)
+    rows = db.query(sql, (*catalog.sold_args(), *args))
+    return [{**catalog.to_card(r), "stock": int(r["stock"] or 0), "category_id": int(r["category_id"])}
+            for r in rows]
+
+
+# ---------------------------------------------------------------- stock
+
+def adjust_stock(product_id, delta: int, staff_id: int, note: str | None) -> int:
+    def step(tx):
+        _live_product(tx, product_id)
+        return stock.adjust(tx, product_id, delta, staff_id=staff_id, note=note)
+
+    try:
+        quantity = db.run_in_transaction(step)
+    except stock.InsufficientStock as exc:
+        raise Conflict("stock cannot go below zero", curr_stock=exc.shortages[0]["available"]) from None
+    cachekeys.invalidate_product(str(product_id), listing=False)
+    return quantity
+
+
+def set_stock(product_id, quantity: int, expected: int, staff_id: int, note: str | None) -> int:
+    def step(tx):
+        _live_product(tx, product_id)
+        return stock.set_quantity(tx, product_id, quantity, expected=expected, staff_id=staff_id, note=note)
+
+    try:
+        result = db.run_in_transaction(step)
+    except stock.StaleStock as exc:
+        raise Conflict("the stock changed since you read it", curr_stock=exc.current) from None
+    cachekeys.invalidate_product(str(product_id), listing=False)
+    return result
+
+
+def _live_product(tx, product_id) -> None:
+    if tx.query_one("SELECT id FROM products WHERE id = %s AND deleted_at IS NULL", (to_bin(product_id),)) is None:
+        raise NotFound("product not found")
+
+
+def stock_movements(product_id, page: int, page_size: int) -> list[dict]:
+    rows = db.query("SELECT m.id, m.delta, m.quantity_after, m.reason, m.order_refer, m.staff_refer, m.note,"
+                    " m.created_at, s.username FROM stock_movements m LEFT JOIN staffs s ON s.id = m.staff_refer"
+                    " WHERE m.product_refer = %s ORDER BY m.id DESC LIMIT %s OFFSET %s",
+                    (to_bin(product_id), page_size, (page - 1) * page_size))
+    return [{"id": int(r["id"]), "delta": int(r["delta"]), "quantity_after": int(r["quantity_after"]),
+             "reason": r["reason"], "order_id": r["order_refer"], "staff_id": r["staff_refer"],
+             "staff": r["username"], "note": r["note"], "created_at": f"{r['created_at']:%Y-%m-%dT%H:%M:%SZ}"}
+            for r in rows]
+
+
+# ---------------------------------------------------------------- images and banners
+
+def add_product_image(product_id, upload) -> str:
+    pid = to_bin(product_id)
+    if db.query_one("SELECT id FROM products WHERE id = %s AND deleted_at IS NULL", (pid,)) is None:
+        raise NotFound("product not found")
+    if db.query_one("SELECT COUNT(*) AS n FROM product_images WHERE product_refer = %s", (pid,))["n"] >= 10:
+        raise Conflict("a product can have at most 10 images")
+    file_name = images.store_upload(owner_type="product", owner_id=str(product_id), data=upload.data,
+                                    filename=upload.filename, content_type=upload.content_type)
+    image_id = images.parse_file_name(file_name)
+    try:
+        db.execute("INSERT INTO product_images (id, product_refer) VALUES (%s, %s)", (image_id.bytes, pid))
+    except ForeignKeyViolation:
+        images.delete_image(file_name)
+        raise NotFound("product not found") from None
+    cachekeys.invalidate_product(str(product_id))
+    return file_name
+
+
+def delete_product_image(product_id, file_name: str) -> None:
+    image_id = images.parse_file_name(file_name)
+    done = db.execute("DELETE FROM product_images WHERE id = %s AND product_refer = %s",
+                      (image_id.bytes, to_bin(product_id)))
+    if done.rowcount == 0:
+        raise NotFound("image not found for this product")
+    images.delete_image(file_name)
+    cachekeys.invalidate_product(str(product_id))
+
+
+def add_banner(upload, href: str) -> dict:
+    file_name = images.store_upload(owner_type="banner", owner_id=None, data=upload.data, filename=upload.filename,
+                                    content_type=upload.content_type)
+    banner_id = db.execute("INSERT INTO homepage_banner (file_name, href) VALUES (%s, %s)", (file_name, href)).lastrowid
+    images.link_owner(file_name, "banner", str(banner_id))
+    cachekeys.invalidate_banners()
+    return {"id": banner_id, "image_url": file_name, "href": href}
+
+
+def delete_banner(banner_id: int) -> None:
+    row = db.query_one("SELECT file_name FROM homepage_banner WHERE id = %s", (banner_id,))
+    if row is None:
+        raise NotFound("banner not found")
+    db.execute("DELETE FROM homepage_banner WHERE id = %s", (banner_id,))
+    try:
+        images.delete_image(row["file_name"])
+    except BadRequest:
+        pass  # a legacy file name that is not ours: the row is gone, nothing to delete
+    cachekeys.invalidate_banners()
+
+
+# ---------------------------------------------------------------- orders
+
+def order_list(*, page: int, page_size: int, status: str | None, date_from: date | None, date_to: date | None,
+               customer: str | None) -> list[dict]:
+    where, args = ["1=1"], []
+    if status:
+        where.append("o.status = %s")
+        args.append(status)
+    if date_from:
+        where.append("o.created_at >= %s")
+        args.append(date_from)
+    if date_to:
+        where.append("o.created_at < DATE_ADD(%s, INTERVAL 1 DAY)")
+        args.append(date_to)
+    if customer:
+        if "@" in customer:
+            where.append("c.email = %s")
+            args.append(customer.lower())
+        else:
+            where.append("o.customer_refer = %s")
+            args.append(to_bin(customer))
+    rows = db.query(
+        "SELECT o.id, o.created_at, o.gross_amount, o.status, o.transaction_status, o.is_shipped, o.need_refund,"
+        " c.email, CONCAT(c.first_name, ' ', c.last_name) AS customer_name,"
+        " (SELECT COUNT(*) FROM order_items x WHERE x.order_refer = o.id) AS item_count,"
+        " (SELECT x.on_buy_name FROM order_items x WHERE x.order_refer = o.id ORDER BY x.id LIMIT 1) AS product_name,"
+        " (SELECT pi.id FROM order_items x JOIN product_images pi ON pi.product_refer = x.product_refer"
+        "   WHERE x.order_refer = o.id ORDER BY x.id, pi.created_at, pi.id LIMIT 1) AS image_id"
+        " FROM orders o JOIN customers c ON c.id = o.customer_refer WHERE " + " AND ".join(where) +
+        " ORDER BY o.created_at DESC, o.id DESC LIMIT %s OFFSET %s", (*args, page_size, (page - 1) * page_size))
+    return [{"id": int(r["id"]), "created_at": _date_text(r["created_at"]), "gross_amount": int(r["gross_amount"]),
+             "status": r["status"], "wire_status": orders.wire_status(r), "item_count": int(r["item_count"]),
+             "image": f"{from_bin(r['image_id'])}.webp" if r["image_id"] else "",
+             "product_name": r["product_name"] or "", "customer": r["customer_name"], "customer_email": r["email"],
+             "shipped": bool(r["is_shipped"]), "need_refund": bool(r["need_refund"])} for r in rows]
+
+
+def order_detail(order_id: int) -> dict:
+    row = db.query_one("SELECT o.*, c.email, CONCAT(c.first_name, ' ', c.last_name) AS customer_name FROM orders o"
+                       " JOIN customers c ON c.id = o.customer_refer WHERE o.id = %s", (order_id,))
+    if row is None:
+        raise NotFound("order not found")
+    items = db.query("SELECT id, product_refer, on_buy_name, on_buy_price, on_buy_weight, quantity FROM order_items"
+                     " WHERE order_refer = %s ORDER BY id", (order_id,))
+    history = db.query("SELECT from_status, to_status, actor_type, actor_id, note, created_at FROM"
+                       " order_status_history WHERE order_refer = %s ORDER BY id", (order_id,))
+    return {
+        "id": int(row["id"]), "status": row["status"], "wire_status": orders.wire_status(row),
+        "transaction_status": row["transaction_status"] or "", "status_description": row["status_description"] or "",
+        "payment_type": row["payment_type"] or "", "need_refund": bool(row["need_refund"]),
+        "created_at": f"{row['created_at']:%Y-%m-%dT%H:%M:%SZ}", "customer": row["customer_name"],
+        "customer_email": row["email"], "courier": row["courier_code"], "tracking_code": row["courier_tracking_code"] or "",
+        "item_list": [{"order_id": int(i["id"]), "id": from_bin(i["product_refer"]), "name": i["on_buy_name"],
+                       "price": int(i["on_buy_price"]), "weight": float(i["on_buy_weight"]),
+                       "quantity": int(i["quantity"])} for i in items],
+        "address_detail": {"recipient_name": row["ship_recipient_name"], "phone_number": row["ship_phone_number"],
+                           "full_address": row["ship_full_address"], "shipping_area": row["ship_area_name"],
+                           "postal_code": row["ship_postal_code"], "note": row["ship_note"] or ""},
+        "item_cost": int(row["item_cost"]), "shipping_cost": int(row["freight_cost"]),
+        "total_cost": int(row["gross_amount"]),
+        "status_history": [{"from": h["from_status"], "to": h["to_status"], "actor": h["actor_type"],
+                            "actor_id": h["actor_id"], "note": h["note"] or "",
+                            "at": f"{h['created_at']:%Y-%m-%dT%H:%M:%SZ}"} for h in history],
+    }
+
+
+STAFF_TARGETS = (orders.PACKED, orders.SHIPPED, orders.DELIVERED, orders.COMPLETED, orders.CANCELLED,
+                 orders.REFUNDED)
+
+
+def change_order_status(order_id: int, target: str, staff_id: int, tracking_code: str | None = None,
+                        note: str | None = None) -> dict:
+    if target == orders.SHIPPED and not tracking_code:
+        raise BadRequest("tracking_code is required to mark an order shipped")
+    updates = {"courier_tracking_code": tracking_code} if tracking_code else {}
+
+    def step(tx):
+        return orders.transition(tx, order_id, target, actor_type=orders.STAFF, actor_id=staff_id, note=note,
+                                 updates=updates)
+
+    return _run_transition(order_id, step)
+
+
+def ship(order_id: int, staff_id: int, tracking_code: str) -> dict:
+    """v1's `POST inventory/ship`: the shipped transition (a paid order is packed on the way, both recorded)."""
+
+    def step(tx):
+        if orders.lock_order(tx, order_id)["status"] == orders.PAID:
+            orders.transition(tx, order_id, orders.PACKED, actor_type=orders.STAFF, actor_id=staff_id)
+        return orders.transition(tx, order_id, orders.SHIPPED, actor_type=orders.STAFF, actor_id=staff_id,
+                                 updates={"courier_tracking_code": tracking_code})
+
+    return _run_transition(order_id, step)
+
+
+def _run_transition(order_id: int, step) -> dict:
+    try:
+        row = db.run_in_transaction(step)
+    except orders.OrderNotFound:
+        raise NotFound("order not found") from None
+    except orders.IllegalTransition as exc:
+        raise Conflict(str(exc), current_status=exc.current) from None
+    product_ids = [from_bin(r["product_refer"]) for r in db.query(
+        "SELECT DISTINCT product_refer FROM order_items WHERE order_refer = %s", (order_id,))]
+    cachekeys.invalidate_sold(*product_ids)
+    for pid in product_ids:
+        cachekeys.invalidate_product(pid, listing=False)
+    return {"id": order_id, "status": row["status"]}

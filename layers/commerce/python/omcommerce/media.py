@@ -1,0 +1,132 @@
+"""Image storage shared by the back office (uploads, deletes) and the images function (conversion).
+
+Uploads are kept private as originals; the images function turns them into WebP.
+
+* ``store_upload`` checks size and type (by content, never by name or the client's content type), stores the
+  original under a generated key ``originals/<uuid>`` in ``IMAGES_ORIGINALS_BUCKET`` and records it (status
+  ``pending``); the returned ``<uuid>.webp`` is the name the storefront uses.
+* ``delete_image`` removes the original, the WebP and its variants and the record (idempotent).
+Object keys are always generated from a uuid; nothing from the client reaches a key (no path traversal).
+"""
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+
+from omcore import config
+from omcore.errors import BadRequest, PayloadTooLarge
+from omdb import db
+
+_FILE_RE = re.compile(r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.webp$")
+VARIANT_WIDTHS = (320, 640, 1280)
+_local = threading.local()
+
+
+def s3():
+    client = getattr(_local, "s3", None)
+    if client is None:
+        import boto3
+        from botocore.config import Config
+
+        client = boto3.client("s3", config=Config(connect_timeout=3, read_timeout=20, retries={"max_attempts": 3}))
+        _local.s3 = client
+    return client
+
+
+def max_bytes() -> int:
+    return config.get_int("IMAGE_MAX_BYTES", 15 * 1024 * 1024)
+
+
+def originals_bucket() -> str:
+    return config.get("IMAGES_ORIGINALS_BUCKET")
+
+
+def public_bucket() -> str:
+    return config.get("IMAGES_PUBLIC_BUCKET")
+
+
+def sniff(data: bytes) -> str | None:
+    """The image type by its magic bytes (only the four formats we decode)."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def parse_file_name(file_name: str) -> uuid.UUID:
+    match = _FILE_RE.match(file_name or "")
+    if not match:
+        raise BadRequest("file_name must look like <uuid>.webp")
+    return uuid.UUID(match.group(1))
+
+
+def store_upload(*, owner_type: str, owner_id: str | None, data: bytes, filename: str, content_type: str) -> str:
+    if not data:
+        raise BadRequest("the uploaded file is empty")
+    if len(data) > max_bytes():
+        raise PayloadTooLarge(f"image too large (limit {max_bytes() // (1024 * 1024)} MB)")
+    kind = sniff(data)
+    if kind is None:
+        raise BadRequest("unsupported image: upload a JPEG, PNG, GIF or WebP file")
+    image_id = uuid.uuid4()
+    key = f"originals/{image_id}"
+    s3().put_object(Bucket=originals_bucket(), Key=key, Body=data, ContentType=kind,
+                    Metadata={"owner-type": owner_type, "owner-id": owner_id or ""})
+    db.execute("INSERT INTO images (id, owner_type, owner_id, original_key, content_type, byte_size, status)"
+               " VALUES (%s, %s, %s, %s, %s, %s, 'pending')",
+               (image_id.bytes, owner_type, owner_id, key, kind, len(data)))
+    enqueue_event(originals_bucket(), key, len(data))
+    return f"{image_id}.webp"
+
+
+def link_owner(file_name: str, owner_type: str, owner_id: str) -> None:
+    image_id = parse_file_name(file_name)
+    db.execute("UPDATE images SET owner_type = %s, owner_id = %s WHERE id = %s", (owner_type, owner_id,
+                                                                                  image_id.bytes))
+
+
+def public_keys(image_id) -> list[str]:
+    return [f"usercontent/{image_id}.webp"] + [f"usercontent/{image_id}-{w}.webp" for w in VARIANT_WIDTHS]
+
+
+def delete_image(file_name: str) -> None:
+    image_id = parse_file_name(file_name)
+    client = s3()
+    client.delete_objects(Bucket=public_bucket(), Delete={"Objects": [{"Key": k} for k in public_keys(image_id)],
+                                                          "Quiet": True})
+    client.delete_object(Bucket=originals_bucket(), Key=f"originals/{image_id}")
+    db.execute("DELETE FROM images WHERE id = %s", (image_id.bytes,))
+
+
+EVENTS_LIST = "images:events"
+
+
+def s3_event_record(bucket: str, key: str, size: int) -> dict:
+    """An ``ObjectCreated:Put`` record shaped like the ones S3 sends (key URL-encoded as S3 does)."""
+    from datetime import datetime, timezone
+    from urllib.parse import quote_plus
+
+    return {"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+            "eventTime": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z",
+            "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+                   "object": {"key": quote_plus(key, safe="/"), "size": size}}}
+
+
+def enqueue_event(bucket: str, key: str, size: int) -> None:
+    """Where no object-store notification reaches the worker (the Swarm fallback and the local run:
+    ``IMAGES_EVENTS=redis``), hand it the same S3 event record through a Redis list. On AWS the bucket notifies SQS
+    itself and this does nothing."""
+    if config.get("IMAGES_EVENTS", "s3").lower() != "redis":
+        return
+    import json
+
+    from omcore import kv
+
+    record = json.dumps({"Records": [s3_event_record(bucket, key, size)]})
+    kv.required(lambda c: c.rpush(EVENTS_LIST, record))

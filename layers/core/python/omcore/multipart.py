@@ -1,0 +1,44 @@
+"""multipart/form-data parsing with the standard library's email parser (the ``cgi`` module is gone in 3.13)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
+
+from .errors import BadRequest
+
+
+@dataclass
+class UploadedFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def parse(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, UploadedFile]]:
+    """Return (text fields, files) of a multipart/form-data body; malformed input is a 400."""
+    if not content_type.lower().startswith("multipart/form-data") or "boundary=" not in content_type:
+        raise BadRequest("expected a multipart/form-data body")
+    try:
+        message = BytesParser(policy=HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode("latin-1") + b"\r\nMIME-Version: 1.0\r\n\r\n" + body)
+    except (UnicodeError, ValueError):
+        raise BadRequest("malformed multipart body") from None
+    if not message.is_multipart():
+        raise BadRequest("malformed multipart body")
+    fields: dict[str, str] = {}
+    files: dict[str, UploadedFile] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        payload = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            files[name] = UploadedFile(filename[:255], part.get_content_type(), payload)
+        else:
+            try:
+                fields[name] = payload.decode(part.get_content_charset() or "utf-8")
+            except (UnicodeDecodeError, LookupError):
+                raise BadRequest(f"field {name} is not valid text") from None
+    return fields, files
