@@ -173,3 +173,26 @@ def buckets(aws, monkeypatch):
     s3.create_bucket(Bucket="om-originals")
     s3.create_bucket(Bucket="om-public")
     return s3
+
+
+@pytest.fixture
+def midtrans(monkeypatch):
+    """A fake Midtrans (Snap + Core API over real HTTP on 127.0.0.1) wired into the app's configuration."""
+    from functions.payments.fake_midtrans import FakeMidtrans
+
+    fake = FakeMidtrans(server_key="SB-Mid-server-TEST", notification_url="http://127.0.0.1:9/unused").start()
+    for key, value in fake.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("MIDTRANS_BASE_ORDER_ID", "TEST")
+    monkeypatch.setenv("MIDTRANS_TIMEOUT_SECONDS", "1")
+    fake.hang_seconds = 2.5
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def freight_rates(areas):
+    """The demo rate table (AnterAja/SiCepat by province, free AnterAja REG inside Jakarta Pusat)."""
+    from functions.freight import demo
+
+    demo.load()

@@ -1,0 +1,267 @@
+"""Checkout: pre-items, pre-freight, placing an order with a stock reservation, cancelling, and expiring unpaid
+orders.
+
+Placing an order is one business step in one transaction: the checked cart lines are locked, the stock is
+reserved (inventory rows locked in product-id order), prices, names, weights and the address are snapshotted and
+the order and its items are written. Freight is priced before the transaction and Midtrans is called after the
+commit — never inside it. If Midtrans fails, the order is cancelled (the reservation released) in the same request
+and the cart is left as it was.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from omcommerce import cachekeys, freight, midtrans, notify, orders, stock
+from omcore import config, kv
+from omcore.errors import BadGateway, Conflict, NotFound
+from omcore.log import get_logger
+from omdb import db
+from omdb.errors import DuplicateKey
+from omdb.ids import from_bin, to_bin
+
+log = get_logger("checkout")
+
+NOTHING_SELECTED = "you haven't selected any item in the cart"
+IMAGE_SQL = ("(SELECT pi.id FROM product_images pi WHERE pi.product_refer = p.id ORDER BY pi.created_at, pi.id"
+             " LIMIT 1)")
+LINES_SQL = ("SELECT ci.id AS line_id, p.id, p.name, p.description, p.price, p.weight, p.length, p.width, p.height,"
+             " ci.quantity, COALESCE(i.quantity, 0) AS stock, {image} AS image_id FROM cart_items ci"
+             " JOIN products p ON p.id = ci.product_refer AND p.deleted_at IS NULL"
+             " LEFT JOIN inventories i ON i.product_refer = p.id"
+             " WHERE ci.customer_refer = %s AND ci.checked = TRUE ORDER BY p.id")
+
+
+def payment_window_hours() -> int:
+    return config.get_int("PAYMENT_WINDOW_HOURS", 24)
+
+
+def _checked_lines(runner, customer_id: str, *, lock: bool = False) -> list[dict]:
+    sql = LINES_SQL.format(image=IMAGE_SQL) + (" FOR UPDATE" if lock else "")
+    return runner.query(sql, (to_bin(customer_id),))
+
+
+def _parcels(lines) -> list[dict]:
+    return [{"weight_kg": line["weight"], "length": line["length"], "width": line["width"], "height": line["height"],
+             "quantity": line["quantity"], "value": int(line["price"]) * int(line["quantity"])} for line in lines]
+
+
+def pre_items(customer_id: str) -> list[dict]:
+    lines = [line for line in _checked_lines(db, customer_id) if line["stock"] >= line["quantity"]]
+    if not lines:
+        raise Conflict(NOTHING_SELECTED)
+    return [{"id": from_bin(line["id"]), "name": line["name"], "price": int(line["price"]),
+             "image": f"{from_bin(line['image_id'])}.webp" if line["image_id"] else "",
+             "quantity": int(line["quantity"])} for line in lines]
+
+
+def _address(customer_id: str, address_id) -> dict:
+    row = db.query_one("SELECT a.*, s.full_name AS area_name FROM customer_addresses a JOIN shipping_areas s"
+                       " ON s.id = a.shipping_area_refer WHERE a.id = %s AND a.customer_refer = %s",
+                       (to_bin(address_id), to_bin(customer_id)))
+    if row is None:
+        raise NotFound("address not found")
+    return row
+
+
+def pre_freight(customer_id: str, address_id) -> list[dict]:
+    address = _address(customer_id, address_id)
+    lines = [line for line in _checked_lines(db, customer_id) if line["stock"] >= line["quantity"]]
+    if not lines:
+        raise Conflict(NOTHING_SELECTED)
+    return freight.choices(int(address["shipping_area_refer"]), _parcels(lines))
+
+
+# ---------------------------------------------------------------- placing an order
+
+def _existing(customer_id: str, key: str | None) -> dict | None:
+    if not key:
+        return None
+    return db.query_one("SELECT id, status, payment_token, payment_redirect_url FROM orders"
+                        " WHERE customer_refer = %s AND idempotency_key = %s", (to_bin(customer_id), key))
+
+
+def _answer_for(existing: dict) -> dict:
+    if existing["payment_token"] and existing["status"] == orders.AWAITING_PAYMENT:
+        return {"token": existing["payment_token"], "redirect_url": existing["payment_redirect_url"],
+                "order_id": int(existing["id"])}
+    if existing["status"] == orders.AWAITING_PAYMENT:
+        raise Conflict("this checkout is still being processed, please wait a moment")
+    raise Conflict("this checkout already ended (order #%d is %s)" % (existing["id"], existing["status"]))
+
+
+def _lock_customer(customer_id: str) -> bool:
+    return bool(kv.required(lambda c: c.set(f"lock:checkout:{customer_id}", "1", nx=True, ex=60)))
+
+
+def _unlock_customer(customer_id: str) -> None:
+    try:
+        kv.required(lambda c: c.delete(f"lock:checkout:{customer_id}"))
+    except Exception:  # the lock expires by itself
+        pass
+
+
+def place_order(customer_id: str, address_id, courier_code: str, idempotency_key: str | None) -> dict:
+    existing = _existing(customer_id, idempotency_key)
+    if existing:
+        return _answer_for(existing)
+    if not _lock_customer(customer_id):
+        raise Conflict("a checkout for this account is already in progress")
+    try:
+        return _place(customer_id, address_id, courier_code, idempotency_key)
+    finally:
+        _unlock_customer(customer_id)
+
+
+def _place(customer_id: str, address_id, courier_code: str, idempotency_key: str | None) -> dict:
+    address = _address(customer_id, address_id)
+    area_id = int(address["shipping_area_refer"])
+    preview = _checked_lines(db, customer_id)
+    if not preview:
+        raise Conflict(NOTHING_SELECTED)
+    parcels = _parcels(preview)
+    choice = freight.price_for(area_id, parcels, courier_code)  # re-priced server-side, outside the transaction
+    if choice is None:
+        raise Conflict("invalid courier code")
+    freight_cost = int(choice["rates"])
+    customer = db.query_one("SELECT first_name, last_name, email, phone_number FROM customers WHERE id = %s",
+                            (to_bin(customer_id),))
+
+    def step(tx):
+        lines = _checked_lines(tx, customer_id, lock=True)
+        if not lines:
+            raise Conflict(NOTHING_SELECTED)
+        if _parcels(lines) != parcels:
+            raise Conflict("your cart changed while checking out, please review it and try again")
+        item_cost = sum(int(line["price"]) * int(line["quantity"]) for line in lines)
+        expires = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=payment_window_hours())
+        order_id = tx.execute(
+            "INSERT INTO orders (customer_refer, customer_address_refer, ship_recipient_name, ship_phone_number,"
+            " ship_full_address, ship_note, ship_area_id, ship_area_name, ship_postal_code, courier_code, freight_cost,"
+            " item_cost, gross_amount, status, payment_expires_at, idempotency_key)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (to_bin(customer_id), address["id"], address["recipient_name"], address["phone_number"],
+             address["full_address"], address["note"], area_id, address["area_name"], address["postal_code"],
+             courier_code, freight_cost, item_cost, item_cost + freight_cost, orders.AWAITING_PAYMENT, expires,
+             idempotency_key)).lastrowid
+        tx.executemany("INSERT INTO order_items (order_refer, product_refer, on_buy_name, on_buy_description,"
+                       " on_buy_price, on_buy_weight, quantity) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                       [(order_id, line["id"], line["name"], line["description"], line["price"], line["weight"],
+                         line["quantity"]) for line in lines])
+        stock.reserve(tx, order_id, [(line["id"], line["quantity"]) for line in lines])
+        orders.record(tx, order_id, None, orders.AWAITING_PAYMENT, orders.CUSTOMER, customer_id, "order placed")
+        return order_id, lines, item_cost, expires
+
+    try:
+        order_id, lines, item_cost, expires = db.run_in_transaction(step)
+    except stock.InsufficientStock as exc:
+        names = {from_bin(line["id"]): line["name"] for line in preview}
+        short = [{"id": s["id"], "name": names.get(s["id"], ""), "requested": s["requested"],
+                  "available": s["available"]} for s in exc.shortages]
+        raise Conflict("not enough stock for: " + ", ".join(s["name"] or s["id"] for s in short),
+                       products=short) from None
+    except DuplicateKey:
+        existing = _existing(customer_id, idempotency_key)
+        if existing:
+            return _answer_for(existing)
+        raise
+
+    params = {
+        "transaction_details": {"order_id": midtrans.midtrans_order_id(order_id),
+                                "gross_amount": item_cost + freight_cost},
+        "item_details": [{"id": from_bin(line["id"])[:50], "price": int(line["price"]),
+                          "quantity": int(line["quantity"]), "name": line["name"][:50]} for line in lines]
+                        + [{"id": f"freight-{order_id}", "price": freight_cost, "quantity": 1,
+                            "name": courier_code[:50]}],
+        "customer_details": {"first_name": customer["first_name"], "last_name": customer["last_name"],
+                             "email": customer["email"],
+                             **({"phone": customer["phone_number"]} if customer["phone_number"] else {})},
+        "expiry": {"start_time": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000"),
+                   "unit": "hour", "duration": payment_window_hours()},
+    }
+    try:
+        snap = midtrans.create_snap_transaction(params)
+    except midtrans.MidtransError as exc:
+        log.warning("snap transaction for order %s failed: %s", order_id, exc)
+        db.run_in_transaction(lambda tx: orders.transition(
+            tx, order_id, orders.CANCELLED, actor_type=orders.SYSTEM, note="payment provider unavailable",
+            updates={"status_description": "payment provider unavailable, nothing was charged"}))
+        raise BadGateway("the payment provider is unavailable, nothing was charged: please try again") from None
+
+    db.execute("UPDATE orders SET payment_token = %s, payment_redirect_url = %s, updated_at = UTC_TIMESTAMP(3)"
+               " WHERE id = %s", (snap["token"], snap["redirect_url"], order_id))
+    # only the lines that went into this order leave the cart (lines checked meanwhile stay)
+    line_ids = [line["line_id"] for line in lines]
+    db.execute(f"DELETE FROM cart_items WHERE customer_refer = %s AND id IN ({','.join(['%s'] * len(line_ids))})",
+               (to_bin(customer_id), *line_ids))
+    kv.cache_delete(cachekeys.cart_count(customer_id))
+    for line in lines:
+        cachekeys.invalidate_product(from_bin(line["id"]), listing=False)
+    notify.order_event(db, order_id, "created")
+    return {"token": snap["token"], "redirect_url": snap["redirect_url"], "order_id": order_id}
+
+
+# ---------------------------------------------------------------- cancel and expiry
+
+def cancel(customer_id: str, order_id: int) -> dict:
+    row = db.query_one("SELECT status FROM orders WHERE id = %s AND customer_refer = %s",
+                       (order_id, to_bin(customer_id)))
+    if row is None:
+        raise NotFound("order not found")
+    if row["status"] == orders.CANCELLED:
+        return {"id": order_id, "status": "cancel"}
+
+    def step(tx):
+        return orders.transition(tx, order_id, orders.CANCELLED, actor_type=orders.CUSTOMER, actor_id=customer_id,
+                                 expect_from=(orders.AWAITING_PAYMENT, orders.PAYMENT_REVIEW),
+                                 updates={"status_description": "customer request for cancel"})
+
+    try:
+        db.run_in_transaction(step)
+    except orders.IllegalTransition as exc:
+        raise Conflict(f"the order can no longer be cancelled (it is {exc.current})") from None
+    _expire_at_midtrans(order_id)
+    _after_release(order_id)
+    notify.order_event(db, order_id, "cancelled", reason="at your request")
+    return {"id": order_id, "status": "cancel"}
+
+
+def _expire_at_midtrans(order_id: int) -> None:
+    """Best effort, after the local cancel: a payment that still arrives is recorded and flagged for refund."""
+    try:
+        midtrans.expire(order_id)
+    except midtrans.MidtransError as exc:
+        log.warning("could not expire the Midtrans transaction of order %s: %s", order_id, exc)
+
+
+def _after_release(order_id: int) -> None:
+    for row in db.query("SELECT DISTINCT product_refer FROM order_items WHERE order_refer = %s", (order_id,)):
+        cachekeys.invalidate_product(from_bin(row["product_refer"]), listing=False)
+
+
+def expire_unpaid(now: datetime | None = None, *, batch: int = 200) -> int:
+    """Cancel every order still awaiting payment after its window and release its stock. Idempotent and safe
+    next to the webhook: each order is moved under its row lock by the state machine, so a settlement racing this
+    job ends in exactly one outcome (if the payment wins, the order is paid; if expiry wins, a late payment is
+    recorded and flagged for refund). Returns the number of orders expired now."""
+    now = (now or datetime.now(timezone.utc)).replace(tzinfo=None)
+    candidates = db.query("SELECT id FROM orders WHERE status = %s AND payment_expires_at < %s ORDER BY id LIMIT %s",
+                          (orders.AWAITING_PAYMENT, now, batch))
+    expired = 0
+    for row in candidates:
+        order_id = int(row["id"])
+
+        def step(tx, order_id=order_id):
+            current = orders.lock_order(tx, order_id)
+            if current["status"] != orders.AWAITING_PAYMENT or current["payment_expires_at"] >= now:
+                return False
+            orders.transition(tx, order_id, orders.CANCELLED, actor_type=orders.SYSTEM, note="payment window expired",
+                              updates={"transaction_status": "expire",
+                                       "status_description": "the payment window expired"})
+            return True
+
+        if db.run_in_transaction(step):
+            expired += 1
+            _expire_at_midtrans(order_id)
+            _after_release(order_id)
+            notify.order_event(db, order_id, "cancelled", reason="the payment window expired")
+    return expired

@@ -1,0 +1,34 @@
+"""Freight quotes for one unit of a product (the product page). The engine itself lives in omcommerce.freight
+(checkout uses it too); this caches the per-product answer, which the back office drops when a product's weight
+or size changes."""
+from __future__ import annotations
+
+import json
+
+from omcommerce import cachekeys, freight
+from omcore import kv
+from omcore.errors import NotFound
+from omdb import db
+from omdb.ids import to_bin
+
+TTL = 24 * 3600
+
+# re-exported: the interface checkout and others call
+quote = freight.quote
+choices = freight.choices
+price_for = freight.price_for
+
+
+def product_rates(product_id, area_id: int) -> dict:
+    key = cachekeys.freight(str(product_id), area_id)
+    cached = kv.cache_get(key)
+    if cached is not None:
+        return json.loads(cached)
+    row = db.query_one("SELECT weight, length, width, height FROM products WHERE id = %s AND deleted_at IS NULL",
+                       (to_bin(product_id),))
+    if row is None:
+        raise NotFound("product not found")
+    result = freight.quote(area_id, [{"weight_kg": row["weight"], "length": row["length"], "width": row["width"],
+                                      "height": row["height"], "quantity": 1}])
+    kv.cache_set(key, json.dumps(result), TTL)
+    return result

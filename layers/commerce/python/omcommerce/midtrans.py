@@ -1,0 +1,133 @@
+"""Midtrans through the official ``midtransclient`` (Snap for payment pages, the Core API for status/expire),
+with what it lacks: HTTP timeouts, base URLs from configuration, and a constant-time signature check.
+
+Configuration: ``MIDTRANS_SERVER_KEY``, ``MIDTRANS_BASE_URL_SNAP`` (e.g. https://app.sandbox.midtrans.com/snap/v1),
+``MIDTRANS_BASE_URL_CORE_API`` (https://api.sandbox.midtrans.com), ``MIDTRANS_BASE_ORDER_ID`` (order id prefix),
+``MIDTRANS_TIMEOUT_SECONDS`` (10).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from omcore import config
+
+
+class MidtransError(Exception):
+    """Midtrans could not be reached, timed out, or refused the request."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class _TimeoutRequests:
+    """Stands in for the ``requests`` module inside midtransclient, adding a timeout to every call."""
+
+    def __init__(self, timeout: float):
+        import requests
+
+        self._session = requests.Session()
+        self._timeout = timeout
+
+    def request(self, method, url, **kwargs):
+        kwargs.setdefault("timeout", self._timeout)
+        return self._session.request(method, url, **kwargs)
+
+
+def base_order_id() -> str:
+    return config.get("MIDTRANS_BASE_ORDER_ID", "OPENMERCE")
+
+
+def midtrans_order_id(order_id: int) -> str:
+    return f"{base_order_id()}-{order_id}"
+
+
+def parse_order_id(value: str) -> int | None:
+    """Our order id from a Midtrans order_id, or None unless it carries our prefix and a positive integer."""
+    prefix = base_order_id() + "-"
+    if not isinstance(value, str) or not value.startswith(prefix):
+        return None
+    rest = value[len(prefix):]
+    if not rest.isdigit() or len(rest) > 19:
+        return None
+    number = int(rest)
+    return number if number > 0 else None
+
+
+def signature(order_id: str, status_code: str, gross_amount: str, server_key: str | None = None) -> str:
+    key = server_key if server_key is not None else config.get("MIDTRANS_SERVER_KEY")
+    return hashlib.sha512((order_id + status_code + gross_amount + key).encode("utf-8")).hexdigest()
+
+
+def signature_valid(payload: dict) -> bool:
+    try:
+        expected = signature(str(payload["order_id"]), str(payload["status_code"]), str(payload["gross_amount"]))
+    except KeyError:
+        return False
+    given = payload.get("signature_key")
+    return isinstance(given, str) and hmac.compare_digest(expected.encode(), given.lower().encode())
+
+
+def _configure(client):
+    timeout = float(config.get_int("MIDTRANS_TIMEOUT_SECONDS", 10))
+    client.http_client.http_client = _TimeoutRequests(timeout)
+    snap = config.get("MIDTRANS_BASE_URL_SNAP", "https://app.sandbox.midtrans.com/snap/v1").rstrip("/")
+    core = config.get("MIDTRANS_BASE_URL_CORE_API", "https://api.sandbox.midtrans.com").rstrip("/")
+    client.api_config.SNAP_SANDBOX_BASE_URL = client.api_config.SNAP_PRODUCTION_BASE_URL = snap
+    client.api_config.CORE_SANDBOX_BASE_URL = client.api_config.CORE_PRODUCTION_BASE_URL = core
+    return client
+
+
+def _snap():
+    import midtransclient
+
+    return _configure(midtransclient.Snap(is_production=False, server_key=config.get("MIDTRANS_SERVER_KEY")))
+
+
+def _core():
+    import midtransclient
+
+    return _configure(midtransclient.CoreApi(is_production=False, server_key=config.get("MIDTRANS_SERVER_KEY")))
+
+
+def _call(fn, *args):
+    import midtransclient
+    import requests
+
+    try:
+        return fn(*args)
+    except midtransclient.error_midtrans.MidtransAPIError as exc:
+        status = getattr(exc, "http_status_code", None)
+        raise MidtransError(f"Midtrans refused the request ({status})", status) from None
+    except requests.RequestException as exc:
+        raise MidtransError(f"Midtrans unreachable ({type(exc).__name__})") from None
+
+
+def create_snap_transaction(params: dict) -> dict:
+    """POST {snap}/transactions → {token, redirect_url}; raises MidtransError."""
+    result = _call(_snap().create_transaction, params)
+    if not isinstance(result, dict) or not result.get("token") or not result.get("redirect_url"):
+        raise MidtransError("Midtrans answered without a token")
+    return result
+
+
+def expire(order_id: int) -> bool:
+    """Expire the Midtrans transaction of an order. False when Midtrans has none (the customer never picked a
+    payment method); raises MidtransError on other failures."""
+    try:
+        _call(_core().transactions.expire, midtrans_order_id(order_id))
+        return True
+    except MidtransError as exc:
+        if exc.status == 404:
+            return False
+        raise
+
+
+def status(order_id: int) -> dict | None:
+    try:
+        return _call(_core().transactions.status, midtrans_order_id(order_id))
+    except MidtransError as exc:
+        if exc.status == 404:
+            return None
+        raise
