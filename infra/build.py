@@ -35,7 +35,8 @@ CODE_LAYERS = {"core": "omcore", "mysql": "omdb", "auth": "omauth", "commerce": 
 # Third-party layers: requirement lines from requirements.txt by package name. boto3 comes with the runtime.
 THIRD_PARTY_LAYERS = {
     "deps": ["pymysql", "redis", "pyjwt", "bcrypt", "midtransclient"],
-    "imaging": ["pillow"],
+    # Lambda allows 5 layers per function: the images function takes this one instead of "deps"
+    "imaging": ["pymysql", "redis", "pyjwt", "bcrypt", "midtransclient", "pillow"],
 }
 # Lambda limits: 50 MB zipped direct upload, 250 MB unzipped for function + layers.
 LIMIT_UNZIPPED = 250 * 1024 * 1024

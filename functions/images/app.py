@@ -1,7 +1,9 @@
-"""Deployable entry of the images capability (its own Lambda function)."""
+"""Deployable entry of the images capability: the presigned-upload route and the SQS-triggered converter."""
 import functions  # noqa: F401  (puts the shared layers on sys.path outside Lambda)
 from omcore.http import make_app
 
+from functions.images import events
 from functions.images.routes import routes
 
 app = make_app("openmerce-images", routes)
+events.register(app)

@@ -1,12 +1,21 @@
-"""Event plumbing of the images capability (the conversion handler arrives with the image pipeline)."""
-from __future__ import annotations
+"""The images function's event handler: S3 ObjectCreated notifications delivered through SQS (which CloudFormation
+can wire and which adds retries and a dead-letter queue). The same records reach the same pipeline from a Redis
+list on the Swarm fallback and in the local run (worker.py)."""
+import os
+
+from chalice import Blueprint
+
+events = Blueprint(__name__)
 
 
-def enqueue_local(bucket: str, key: str, size: int) -> None:
-    """Where no object-store notification exists (Swarm, local run), hand the S3-style event record to the
-    worker. A no-op until the pipeline's worker is configured."""
-    return None
+@events.on_sqs_message(queue=os.environ.get("IMAGES_QUEUE", "openmerce-images"), batch_size=5,
+                       name="convert_images")
+def convert_images(event):
+    """S3 → SQS → here: convert every uploaded original to WebP."""
+    from . import pipeline
+
+    return pipeline.handle_sqs_event(event.to_dict())
 
 
 def register(app) -> None:
-    return None
+    app.register_blueprint(events)
