@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from omcommerce import cachekeys, catalog, media as images, orders, stock
+from omcommerce import cachekeys, catalog, media as images, notify, orders, stock
 from omcore import kv
 from omcore.errors import BadRequest, Conflict, NotFound
 from omcore.log import get_logger
@@ -397,6 +397,8 @@ def _run_transition(order_id: int, step) -> dict:
         raise Conflict(str(exc), current_status=exc.current) from None
     product_ids = [from_bin(r["product_refer"]) for r in db.query(
         "SELECT DISTINCT product_refer FROM order_items WHERE order_refer = %s", (order_id,))]
+    if row["status"] in (orders.SHIPPED, orders.CANCELLED, orders.REFUNDED):
+        notify.order_event(db, order_id, row["status"])
     cachekeys.invalidate_sold(*product_ids)
     for pid in product_ids:
         cachekeys.invalidate_product(pid, listing=False)

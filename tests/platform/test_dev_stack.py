@@ -43,13 +43,15 @@ def _store(jar, set_cookies):
 
 
 @pytest.fixture
-def dev_server(tmp_path):
+def dev_server(tmp_path, request):
+    demo = getattr(request, "param", False)
     port = _free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DB_", "REDIS_", "AWS_ENDPOINT", "JWT_", "ADMIN_", "MAIL_"))}
     env.update({"OPENMERCE_LOCAL_DIR": str(tmp_path / "local"), "PORT": str(port), "LOG_LEVEL": "WARNING"})
     log = open(tmp_path / "dev.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "functions.admin", "dev", "--no-demo"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "functions.admin", "dev"] + ([] if demo else ["--no-demo"]),
+                            cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
@@ -114,3 +116,70 @@ def test_local_run_registers_logs_in_and_stops_cleanly(dev_server):
     else:
         pytest.fail("the private MariaDB outlived the local run")
     assert re.search(r"running on http://127\.0\.0\.1:\d+", (local.parent / "dev.log").read_text())
+
+
+@pytest.mark.parametrize("dev_server", [True], indirect=True)
+def test_local_run_checkout_pays_through_the_fake_midtrans_and_converts_images(dev_server):
+    """Offline end to end: demo-less shop set up through the API, checkout, the fake Midtrans payment page sends a
+    signed settlement to the local webhook, and an uploaded picture is served as WebP within seconds."""
+    import urllib3
+
+    from support import encode_multipart, make_image
+
+    base, local, _ = dev_server
+    http = urllib3.PoolManager(retries=False)
+    secrets = json.loads((local / "secrets.json").read_text())
+    staff = {}
+    status, cookies, _ = _call(base, "POST", "/api/v1/staff/auth/login",
+                               {"username": "admin", "password": secrets["ADMIN_PASSWORD"]})
+    _store(staff, cookies)
+    assert _call(base, "POST", "/api/v1/staff/dashboard/inventory/category",
+                 {"name": "Kopi", "description": "Kopi", "homepage_visibility": True}, staff)[0] == 201
+    status, _, created = _call(base, "POST", "/api/v1/staff/dashboard/inventory/product-1",
+                               {"category_id": 1, "name": "Kopi Gayo", "description": "Arabika", "price": 50000,
+                                "weight": 1, "initial_stock": 5, "length": 10, "width": 10, "height": 10}, staff)
+    assert status == 201
+    pid = created["id"]
+    body, ctype = encode_multipart({"product_id": pid}, {"picture": ("p.jpg", make_image("JPEG", (900, 600)),
+                                                                     "image/jpeg")})
+    resp = http.request("POST", base + "/api/v1/staff/dashboard/inventory/product-2", body=body,
+                        headers={"content-type": ctype, "cookie": "; ".join(f"{k}={v}" for k, v in staff.items())})
+    assert resp.status == 201
+    name = json.loads(resp.data)["file"]
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        got = http.request("GET", f"{base}/usercontent/{name}")
+        if got.status == 200:
+            break
+        time.sleep(0.2)
+    assert got.status == 200 and got.headers["Content-Type"] == "image/webp"
+    assert got.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+    # a customer (registered directly in the local database would need its port; use the API instead)
+    outbox = Outbox(str(local / "outbox"))
+    jar = {}
+    _store(jar, _call(base, "POST", "/api/v1/auth/register-1", {"email": "payer@example.com"})[1])
+    _store(jar, _call(base, "POST", "/api/v1/auth/register-2",
+                      {"email": "payer@example.com", "code": int(outbox.last_code("payer@example.com"))}, jar)[1])
+    _call(base, "POST", "/api/v1/auth/register-3", {"email": "payer@example.com", "password": "Payer#Pass1",
+                                                     "first_name": "P", "last_name": "Q", "birth_date": "",
+                                                     "gender": "female"}, jar)
+    _store(jar, _call(base, "POST", "/api/v1/auth/login", {"email": "payer@example.com",
+                                                           "password": "Payer#Pass1"})[1])
+    status, _, address = _call(base, "POST", "/api/v1/customer/address", {
+        "label": "Rumah", "full_address": "Jl. Medan Merdeka 1", "note": "", "recipient_name": "P",
+        "phone_number": "0812345678", "shipping_area": 25410, "postal_code": "10110"}, jar)
+    assert status == 200
+    assert _call(base, "POST", "/api/v1/customer/cart", {"id": pid, "quantity": 2}, jar)[0] == 200
+    assert _call(base, "POST", "/api/v1/customer/cart-checked", {"id": pid, "state": True}, jar)[0] == 200
+    status, _, order = _call(base, "POST", "/api/v1/customer/checkout",
+                             {"courier_code": "sicepat-REG", "address_code": address["id"]}, jar)
+    assert status == 200 and order["redirect_url"].startswith("http://127.0.0.1:")
+    page = http.request("GET", order["redirect_url"]).data.decode()
+    action = re.search(r"action='([^']+)'", page).group(1)
+    paid = http.request("POST", order["redirect_url"].split("/snap/")[0] + action)
+    assert paid.status == 200
+    status, _, orders = _call(base, "GET", "/api/v1/customer/order", cookies=jar)
+    assert orders[0]["status"] == "settlement" and orders[0]["image"] == name
+    status, _, detail = _call(base, "GET", f"/api/v1/product?id={pid}")
+    assert detail["stock"] == 3
