@@ -64,15 +64,43 @@ def app():
     return chalice_app
 
 
+PARITY = os.environ.get("OM_PARITY") == "1"
+# Fixtures that reconfigure the app inside the test process (environment, fake services): a test that uses them
+# cannot be replayed against a separately started server, so the parity run skips it.
+IN_PROCESS_ONLY = {"monkeypatch", "aws", "buckets", "moto_server", "dev_server", "container_server",
+                   "private_mariadb", "smtp_server", "biteship"}
+
+
+def pytest_collection_modifyitems(config, items):
+    if not PARITY:
+        return
+    skip = pytest.mark.skip(reason="reconfigures the app in-process; covered by the in-process run")
+    for item in items:
+        if IN_PROCESS_ONLY & set(getattr(item, "fixturenames", ())) or "tests/infra/" in item.nodeid \
+                or "tests/platform/" in item.nodeid:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def parity_server(request):
+    """In the parity run (OM_PARITY=1) every `api` request goes over real HTTP to the container entrypoint."""
+    if not PARITY:
+        return None
+    request.getfixturevalue("session_midtrans")  # its settings must reach the server's environment
+    base = request.getfixturevalue("container_server")
+    os.environ["OM_TEST_BASE_URL"] = base
+    return base
+
+
 @pytest.fixture
-def api(app):
+def api(app, parity_server):
     """A browser-like HTTP client for the composed app (cookie jar, JSON helpers)."""
     with ApiClient(app) as client:
         yield client
 
 
 @pytest.fixture
-def make_api(app):
+def make_api(app, parity_server):
     """Factory for extra independent clients (a second browser, another customer)."""
     clients = []
 
@@ -175,16 +203,37 @@ def buckets(aws, monkeypatch):
     return s3
 
 
-@pytest.fixture
-def midtrans(monkeypatch):
-    """A fake Midtrans (Snap + Core API over real HTTP on 127.0.0.1) wired into the app's configuration."""
+MIDTRANS_TEST_ENV = {"MIDTRANS_BASE_ORDER_ID": "TEST", "MIDTRANS_TIMEOUT_SECONDS": "1"}
+
+
+@pytest.fixture(scope="session")
+def session_midtrans():
+    """One fake Midtrans for the parity run, configured into the environment before the server starts."""
     from functions.payments.fake_midtrans import FakeMidtrans
 
     fake = FakeMidtrans(server_key="SB-Mid-server-TEST", notification_url="http://127.0.0.1:9/unused").start()
-    for key, value in fake.env().items():
+    os.environ.update({**fake.env(), **MIDTRANS_TEST_ENV})
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def midtrans(request):
+    """A fake Midtrans (Snap + Core API over real HTTP on 127.0.0.1) wired into the app's configuration."""
+    if PARITY:
+        fake = request.getfixturevalue("session_midtrans")
+        fake.mode, fake.hang_seconds = None, 2.5
+        fake.requests.clear()
+        fake.transactions.clear()
+        yield fake
+        fake.mode = None
+        return
+    from functions.payments.fake_midtrans import FakeMidtrans
+
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    fake = FakeMidtrans(server_key="SB-Mid-server-TEST", notification_url="http://127.0.0.1:9/unused").start()
+    for key, value in {**fake.env(), **MIDTRANS_TEST_ENV}.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setenv("MIDTRANS_BASE_ORDER_ID", "TEST")
-    monkeypatch.setenv("MIDTRANS_TIMEOUT_SECONDS", "1")
     fake.hang_seconds = 2.5
     yield fake
     fake.stop()
