@@ -1,4 +1,4 @@
-.PHONY: dev test package bench
+.PHONY: dev test package bench reliability
 # Run the whole backend locally with demo data (private MariaDB/Redis/S3 processes when none are configured).
 dev:
 	bin/dev
@@ -14,3 +14,8 @@ bench:
 	bin/setup
 	bin/services
 	.venv/bin/python bench/run.py
+# Run the reliability and security suite alone and regenerate docs/reliability.md.
+reliability:
+	bin/setup
+	bin/services
+	.venv/bin/python bench/reliability.py
