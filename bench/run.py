@@ -21,9 +21,19 @@ BENCHMARKS = ["cold_start", "warm", "http", "checkout_contention", "webp"]
 
 
 def prepare_database() -> None:
+    """A fresh benchmark database (om_bench) and Redis DB 14 for every run."""
     import functions  # noqa: F401
+    import pymysql
+
+    from omcore import kv
     from omdb import db, migrate
 
+    conn = pymysql.connect(host=os.environ["DB_HOST"], port=int(os.environ["DB_PORT"]), user=os.environ["DB_USER"],
+                           password=os.environ["DB_PASS"])
+    with conn.cursor() as cur:
+        cur.execute("DROP DATABASE IF EXISTS om_bench")
+    conn.close()
+    kv.client().flushdb()
     db.reset()
     migrate.create_database_if_missing()
     migrate.migrate(echo=lambda *_: None)

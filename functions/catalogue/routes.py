@@ -27,7 +27,7 @@ def product(req):
         return Reply(service.product_detail(_uuid_param(req)), etag=True, headers=PUBLIC_CACHE)
     searching = any(req.query.get(k) not in (None, "") for k in ("search", "category", "price_from", "price_to"))
     if not searching:
-        return Reply(service.homepage(), etag=True, headers=PUBLIC_CACHE)
+        return Reply(raw=service.homepage(), etag=True, headers=PUBLIC_CACHE)
     text = (req.query.get("search") or "").strip()[:100]
     category = query.int("category", required=False, min_value=1, max_value=2**32 - 1) \
         if req.query.get("category") not in (None, "") else None
@@ -45,7 +45,7 @@ def product(req):
         offset = 0
     items = service.search(text, category=category, price_from=price_from, price_to=price_to, limit=limit,
                            offset=offset)
-    return Reply(items, etag=True, headers=PUBLIC_CACHE)
+    return Reply(raw=items, etag=True, headers=PUBLIC_CACHE)
 
 
 @routes.route("/api/v1/product-sold")
@@ -58,19 +58,19 @@ def product_sold(req):
 @routes.route("/api/v1/product-review")
 def product_review(req):
     """A product's reviews, newest first ([] when none)."""
-    return Reply(service.reviews(_uuid_param(req)), etag=True, headers=PUBLIC_CACHE)
+    return Reply(raw=service.reviews(_uuid_param(req)), etag=True, headers=PUBLIC_CACHE)
 
 
 @routes.route("/api/v1/category")
 def category(req):
     """Every category: [{id, name}]."""
-    return Reply(service.categories(), etag=True, headers=PUBLIC_CACHE)
+    return Reply(raw=service.categories(), etag=True, headers=PUBLIC_CACHE)
 
 
 @routes.route("/api/v1/home-banner")
 def home_banner(req):
     """Homepage banners: [{id, image_url, href}]."""
-    return Reply(service.banners(), etag=True, headers=PUBLIC_CACHE)
+    return Reply(raw=service.banners(), etag=True, headers=PUBLIC_CACHE)
 
 
 @routes.route("/api/v1/area/suggest")
@@ -79,4 +79,5 @@ def area_suggest(req):
     text = req.query.get("search")
     if text is None or not text.strip():
         raise BadRequest("search is required")
-    return Reply(service.suggest_areas(text[:100]), etag=True, headers={"Cache-Control": "public, max-age=86400"})
+    return Reply(raw=service.suggest_areas(text[:100]), etag=True,
+                 headers={"Cache-Control": "public, max-age=86400"})

@@ -25,13 +25,19 @@ AREA_SUGGESTIONS = 5
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
 
-def _cached(key: str, ttl: int, compute):
+def _cached_json(key: str, ttl: int, compute) -> str:
+    """The JSON text of a read, from Redis when cached: a cache hit is served as stored, never decoded and
+    re-encoded (that is most of a cached read's cost)."""
     raw = kv.cache_get(key)
     if raw is not None:
-        return json.loads(raw)
-    value = compute()
-    kv.cache_set(key, json.dumps(value, separators=(",", ":")), ttl)
-    return value
+        return raw
+    text = json.dumps(compute(), separators=(",", ":"))
+    kv.cache_set(key, text, ttl)
+    return text
+
+
+def _cached(key: str, ttl: int, compute):
+    return json.loads(_cached_json(key, ttl, compute))
 
 
 def like_escape(text: str) -> str:
@@ -77,10 +83,10 @@ def product_detail(product_id) -> dict:
 
 
 def search(text: str, *, category: int | None, price_from: int | None, price_to: int | None, limit: int,
-           offset: int) -> list[dict]:
+           offset: int) -> str:
     words = tokens(text)
     if text.strip() and not words:
-        return []  # only operator characters: nothing to look for (an empty text with filters lists them all)
+        return "[]"  # only operator characters: nothing to look for (an empty text with filters lists them all)
     where, args = ["p.deleted_at IS NULL"], []
     for word in words:
         where.append("p.name LIKE %s")
@@ -100,10 +106,10 @@ def search(text: str, *, category: int | None, price_from: int | None, price_to:
         sql = catalog.card_sql("FROM products p WHERE " + " AND ".join(where), "p.name, p.id", "LIMIT %s OFFSET %s")
         return [catalog.to_card(r) for r in db.query(sql, (*catalog.sold_args(), *args, limit, offset))]
 
-    return _cached(key, SEARCH_TTL, compute)
+    return _cached_json(key, SEARCH_TTL, compute)
 
 
-def homepage() -> list[dict]:
+def homepage() -> str:
     def compute():
         groups = []
         categories = db.query("SELECT id, name, description FROM categories WHERE homepage_visibility = TRUE"
@@ -117,7 +123,7 @@ def homepage() -> list[dict]:
                            "products": [catalog.to_card(p) for p in products]})
         return groups
 
-    return _cached(cachekeys.HOME, HOME_TTL, compute)
+    return _cached_json(cachekeys.HOME, HOME_TTL, compute)
 
 
 def product_exists(product_id) -> bool:
@@ -130,7 +136,7 @@ def sold_count(product_id) -> int:
                    lambda: catalog.units_sold(db, to_bin(product_id)))
 
 
-def reviews(product_id) -> list[dict]:
+def reviews(product_id) -> str:
     def compute():
         rows = db.query("SELECT r.id, r.rating, r.review, r.created_at, c.first_name, c.last_name FROM reviews r"
                         " JOIN customers c ON c.id = r.customer_refer WHERE r.product_refer = %s"
@@ -139,25 +145,25 @@ def reviews(product_id) -> list[dict]:
                  "created_at": f"{r['created_at'].day:02d} {r['created_at']:%B %Y}",
                  "customer": f"{r['first_name']} {r['last_name']}".strip()} for r in rows]
 
-    return _cached(cachekeys.product_reviews(str(product_id)), LIST_TTL, compute)
+    return _cached_json(cachekeys.product_reviews(str(product_id)), LIST_TTL, compute)
 
 
-def categories() -> list[dict]:
-    return _cached(cachekeys.CATEGORIES, LIST_TTL, lambda: [
+def categories() -> str:
+    return _cached_json(cachekeys.CATEGORIES, LIST_TTL, lambda: [
         {"id": int(r["id"]), "name": r["name"]}
         for r in db.query("SELECT id, name FROM categories WHERE deleted_at IS NULL ORDER BY name, id")])
 
 
-def banners() -> list[dict]:
-    return _cached(cachekeys.BANNERS, LIST_TTL, lambda: [
+def banners() -> str:
+    return _cached_json(cachekeys.BANNERS, LIST_TTL, lambda: [
         {"id": int(r["id"]), "image_url": r["file_name"], "href": r["href"]}
         for r in db.query("SELECT id, file_name, href FROM homepage_banner ORDER BY id")])
 
 
-def suggest_areas(text: str) -> list[dict]:
+def suggest_areas(text: str) -> str:
     words = tokens(text, limit=6)
     if not words:
-        return []
+        return "[]"
 
     def compute():
         where = " AND ".join(["full_name LIKE %s"] * len(words))
@@ -168,4 +174,4 @@ def suggest_areas(text: str) -> list[dict]:
                         (*args, f"{like_escape(words[0])}%", AREA_SUGGESTIONS))
         return [{"id": int(r["id"]), "name": r["full_name"]} for r in rows]
 
-    return _cached(cachekeys.area_suggest(" ".join(words)), AREA_TTL, compute)
+    return _cached_json(cachekeys.area_suggest(" ".join(words)), AREA_TTL, compute)
