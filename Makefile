@@ -13,6 +13,7 @@ package:
 bench:
 	bin/setup
 	bin/services
+	command -v wrk >/dev/null && command -v cwebp >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk webp)
 	.venv/bin/python bench/run.py
 # Run the reliability and security suite alone and regenerate docs/reliability.md.
 reliability:

@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import ROOT, apply_env, machine_facts  # noqa: E402
 
-BENCHMARKS = ["cold_start", "warm", "http", "checkout_contention", "webp"]
+BENCHMARKS = ["cold_start", "warm", "http_server", "checkout_contention", "webp"]
 
 
 def prepare_database() -> None:
@@ -69,6 +69,10 @@ def main(argv=None) -> int:
     path = os.path.join(out_dir, "report.md")
     with open(path, "w", encoding="utf-8") as fh:
         fh.write("\n".join(report))
+    if not args.only:
+        with open(os.path.join(ROOT, "docs", "benchmarks.md"), "w", encoding="utf-8") as fh:
+            fh.write("\n".join(report).replace("# Openmerce benchmark report",
+                                               "# Benchmarks (the latest full `make bench` run)", 1))
     print("\n".join(report))
     print(f"\nreport written to {os.path.relpath(path, ROOT)}", file=sys.stderr)
     return 0

@@ -39,7 +39,7 @@ def _settings():
         "max_bytes": media.max_bytes(),
         "max_pixels": config.get_int("IMAGE_MAX_PIXELS", 40_000_000),
         "max_frames": config.get_int("IMAGE_MAX_FRAMES", 300),
-        "max_dimension": config.get_int("IMAGE_MAX_DIMENSION", 2048),
+        "max_dimension": config.get_int("IMAGE_MAX_DIMENSION", 2000),  # 4000-px photos decode at half scale
         "quality": config.get_int("WEBP_QUALITY", 80),
         "method": config.get_int("WEBP_METHOD", 1),  # measured: docs/images.md
         "max_attempts": config.get_int("IMAGE_MAX_ATTEMPTS", 5),
@@ -143,8 +143,10 @@ def convert(data: bytes, s: dict | None = None) -> dict:
                 durations.append(int(frame.info.get("duration", img.info.get("duration", 100)) or 100))
             loop = int(img.info.get("loop", 0))
         else:
-            if img.format == "JPEG":
-                img.draft("RGB", (s["max_dimension"], s["max_dimension"]))  # DCT scaling: decode at the target size
+            if img.format == "JPEG" and img.width > s["max_dimension"]:
+                # DCT scaling: decode at (at least) the target box, e.g. a 4000x3000 photo at 2000x1500
+                target = (s["max_dimension"], max(1, img.height * s["max_dimension"] // img.width))
+                img.draft("RGB", target)
             img = ImageOps.exif_transpose(img)  # applies the orientation and drops the tag
             frames, durations, loop = [_normalise(img, keep_alpha)], None, 0
     except Refused:

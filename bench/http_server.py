@@ -1,0 +1,112 @@
+"""Over HTTP through the fallback container's server (gunicorn + omcore.wsgi, 2 workers on this machine), measured
+with wrk: a cached catalogue read and add-to-cart, against a minimal hello-world WSGI app on the same server and
+worker count."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from common import PYTHON, ROOT, Section
+
+DURATION = os.environ.get("BENCH_HTTP_SECONDS", "5")
+CONNECTIONS = "16"
+WORKERS = "2"
+
+HELLO = '''
+def application(environ, start_response):
+    body = b'{"status":"ok"}'
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+'''
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(args, env, port):
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def _wrk(url, script=None):
+    args = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", url]
+    if script:
+        args[1:1] = ["-s", script]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=120).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def lat(p):
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, lat(50), lat(99), int(non2xx.group(1)) if non2xx else 0
+
+
+def run(functions_list) -> Section:
+    if shutil.which("wrk") is None:
+        return Section("HTTP through the container server", "**skipped**: wrk is not installed "
+                       "(`apt-get install wrk`; `make bench` installs it)")
+    from omauth import sessions, tokens
+    from warm import setup_data
+
+    data = setup_data()
+    env = dict(os.environ, WEB_CONCURRENCY=WORKERS, ACCESS_LOG="0",
+               PATH=os.path.dirname(PYTHON) + ":" + os.environ["PATH"])
+    app_port, hello_port = _free_port(), _free_port()
+    app = _start(["sh", "swarm-fallback/entrypoint.sh", "api"], {**env, "BIND": f"127.0.0.1:{app_port}"}, app_port)
+    folder = tempfile.mkdtemp()
+    with open(os.path.join(folder, "hello.py"), "w") as fh:
+        fh.write(HELLO)
+    hello = _start([os.path.join(os.path.dirname(PYTHON), "gunicorn"), "--workers", WORKERS, "--worker-class",
+                    "sync", "--bind", f"127.0.0.1:{hello_port}", "--chdir", folder, "hello:application"], env,
+                   hello_port)
+    try:
+        cookie = "; ".join(f"{k}={v}" for k, v in data["cookies"].items())
+        script = os.path.join(folder, "add.lua")
+        with open(script, "w") as fh:
+            fh.write('wrk.method = "POST"\n'
+                     f'wrk.body = \'{{"id": "{data["product"]}", "quantity": 1}}\'\n'
+                     'wrk.headers["Content-Type"] = "application/json"\n'
+                     f'wrk.headers["Cookie"] = "{cookie}"\n')
+        urllib.request.urlopen(f"http://127.0.0.1:{app_port}/api/v1/category").read()  # fill the cache
+        hello_rps, hello_p50, hello_p99, _ = _wrk(f"http://127.0.0.1:{hello_port}/api/v1/health")
+        cat_rps, cat_p50, cat_p99, cat_err = _wrk(f"http://127.0.0.1:{app_port}/api/v1/category")
+        add_rps, add_p50, add_p99, add_err = _wrk(f"http://127.0.0.1:{app_port}/api/v1/customer/cart", script)
+    finally:
+        for proc in (app, hello):
+            proc.terminate()
+            proc.wait(timeout=20)
+        data["fake"].stop()
+    section = Section(
+        "HTTP through the container server",
+        f"wrk, 2 threads, {CONNECTIONS} connections, {DURATION} s each, against gunicorn with {WORKERS} sync workers "
+        "on this 2-core machine (the load generator shares the cores). Target: cached read ≥ 50 % of hello-world.",
+        ["endpoint", "requests/s", "p50 ms", "p99 ms", "non-2xx", "vs hello-world"])
+    section.rows.append(["hello-world WSGI (baseline)", f"{hello_rps:.0f}", f"{hello_p50:.2f}", f"{hello_p99:.2f}",
+                         "0", "1.00"])
+    section.rows.append(["GET /api/v1/category (cached)", f"{cat_rps:.0f}", f"{cat_p50:.2f}", f"{cat_p99:.2f}",
+                         str(cat_err), f"{cat_rps / hello_rps:.2f} ({'met' if cat_rps / hello_rps >= 0.5 else 'missed'})"])
+    section.rows.append(["POST /api/v1/customer/cart", f"{add_rps:.0f}", f"{add_p50:.2f}", f"{add_p99:.2f}",
+                         str(add_err), f"{add_rps / hello_rps:.2f}"])
+    return section
