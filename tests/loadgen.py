@@ -27,8 +27,8 @@ class Server:
     def __init__(self, env):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        full = dict(os.environ, **env, BIND=f"127.0.0.1:{self.port}", WEB_CONCURRENCY="3", ACCESS_LOG="0",
-                    PATH=os.path.dirname(sys.executable) + ":" + os.environ["PATH"])
+        full = {**os.environ, "WEB_CONCURRENCY": "3", "ACCESS_LOG": "0", **env, "BIND": f"127.0.0.1:{self.port}",
+                "PATH": os.path.dirname(sys.executable) + ":" + os.environ["PATH"]}
         self.proc = subprocess.Popen(["sh", os.path.join(ROOT, "swarm-fallback", "entrypoint.sh"), "api"], cwd=ROOT,
                                      env=full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.time() + 60
