@@ -11,11 +11,5 @@ from omcore.http import make_app
 app = make_app("openmerce", *(importlib.import_module(f"functions.{name}.routes").routes
                               for name in functions.CAPABILITIES))
 
-for _name in functions.CAPABILITIES:
-    try:
-        _events = importlib.import_module(f"functions.{_name}.events")
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"functions.{_name}.events":
-            raise
-        continue
+for _name, _events in functions.capability_modules("events"):
     _events.register(app)

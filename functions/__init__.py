@@ -33,3 +33,27 @@ CAPABILITIES = (
     "payments",
     "images",
 )
+
+
+def capability_modules(suffix: str):
+    """(name, module) for every capability that has ``functions/<name>/<suffix>.py`` (events, demo, localdev, cli),
+    in registration order. A capability without one is skipped; an import error inside one is not hidden."""
+    import importlib
+
+    for name in CAPABILITIES:
+        module_name = f"functions.{name}.{suffix}"
+        try:
+            yield name, importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+
+
+def load_demo_data():
+    """Run every capability's demo loader; returns one summary line per capability that loaded something."""
+    lines = []
+    for name, module in capability_modules("demo"):
+        summary = module.load()
+        if summary:
+            lines.append(f"demo {name}: {summary}")
+    return lines

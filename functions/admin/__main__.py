@@ -53,16 +53,8 @@ def cmd_create_staff(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    for name in functions.CAPABILITIES:
-        try:
-            module = importlib.import_module(f"functions.{name}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"functions.{name}.demo":
-                raise
-            continue
-        summary = module.load()
-        if summary:
-            print(f"demo {name}: {summary}")
+    for line in functions.load_demo_data():
+        print(line)
     return 0
 
 
@@ -105,10 +97,10 @@ def main(argv=None) -> int:
     p = sub.add_parser("routes", help="list every route and its code")
     p.add_argument("--markdown", action="store_true", help="as the table in docs/routes.md")
     p.set_defaults(func=cmd_routes)
-    for name in functions.CAPABILITIES + ("admin",):
-        # a capability adds its own commands in functions/<name>/cli.py: add_commands(subparsers)
-        if os.path.exists(os.path.join(os.path.dirname(os.path.dirname(__file__)), name, "cli.py")):
-            importlib.import_module(f"functions.{name}.cli").add_commands(sub)
+    # a capability adds its own commands in functions/<name>/cli.py: add_commands(subparsers)
+    for _name, module in functions.capability_modules("cli"):
+        module.add_commands(sub)
+    importlib.import_module("functions.admin.cli").add_commands(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

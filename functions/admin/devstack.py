@@ -10,7 +10,6 @@ app through the same WSGI adapter the containers use. Ctrl-C stops everything it
 from __future__ import annotations
 
 import atexit
-import importlib
 import json
 import os
 import secrets
@@ -255,27 +254,9 @@ def prepare(*, demo: bool = True) -> list[str]:
 
     staff_service.ensure_super_admin()
     _ensure_buckets()
-    lines = []
-    if demo:
-        for name in functions.CAPABILITIES:
-            try:
-                module = importlib.import_module(f"functions.{name}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"functions.{name}.demo":
-                    raise
-                continue
-            summary = module.load()
-            if summary:
-                lines.append(f"demo {name}: {summary}")
-    for name in functions.CAPABILITIES:
-        try:
-            module = importlib.import_module(f"functions.{name}.localdev")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"functions.{name}.localdev":
-                raise
-            continue
-        extra = module.start() or {}
-        os.environ.update(extra)
+    lines = functions.load_demo_data() if demo else []
+    for _name, module in functions.capability_modules("localdev"):
+        os.environ.update(module.start() or {})
     return lines
 
 
