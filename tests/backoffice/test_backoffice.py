@@ -314,3 +314,24 @@ def test_order_list_filters(clerk):
     assert len(clerk.get(f"{INV}/order?customer={b}").json) == 1
     assert clerk.get(f"{INV}/order?from=2000-01-01&to=2000-01-02").json == []
     assert clerk.get(f"{INV}/order?status=nope").status == 400
+
+
+def test_every_kind_of_product_write_reaches_the_cached_public_reads(clerk, buckets):
+    cid = create_category("Kopi")
+    pid = create_product("Kopi Gayo", cid, price=10000, stock=5)
+    assert clerk.get(f"/api/v1/product?id={pid}").json["price"] == 10000  # now cached
+    assert clerk.get("/api/v1/product").json[0]["products"][0]["name"] == "Kopi Gayo"
+    clerk.patch(f"{INV}/product-1", json={"id": pid, "price": 12000, "name": "Kopi Gayo Baru"})
+    assert clerk.get(f"/api/v1/product?id={pid}").json["price"] == 12000
+    assert clerk.get("/api/v1/product").json[0]["products"][0]["name"] == "Kopi Gayo Baru"
+    assert [p["name"] for p in clerk.get("/api/v1/product?search=baru").json] == ["Kopi Gayo Baru"]
+    file_name = clerk.multipart("POST", f"{INV}/product-2", {"product_id": pid},
+                                {"picture": ("p.jpg", make_image("JPEG"), "image/jpeg")}).json["file"]
+    assert clerk.get(f"/api/v1/product?id={pid}").json["image_urls"] == [file_name]
+    assert clerk.get("/api/v1/product").json[0]["products"][0]["image"] == file_name
+    clerk.post(f"{INV}/stock", json={"product_id": pid, "delta": 4})
+    assert clerk.get(f"/api/v1/product?id={pid}").json["stock"] == 9
+    clerk.patch(f"{INV}/category", json={"id": cid, "homepage_visibility": False})
+    assert clerk.get("/api/v1/product").json == []
+    clerk.delete(f"{INV}/product?id={pid}")
+    assert clerk.get(f"/api/v1/product?id={pid}").status == 404
