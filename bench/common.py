@@ -29,6 +29,11 @@ BENCH_ENV = {
     "MAIL_OUTBOX_DIR": "/tmp/om-bench-outbox",
     "LOG_LEVEL": "ERROR",
     "BCRYPT_COST": "4",
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "IMAGES_ORIGINALS_BUCKET": "om-originals",
+    "IMAGES_PUBLIC_BUCKET": "om-public",
+    "MIDTRANS_SERVER_KEY": "SB-Mid-server-BENCH",
 }
 
 

@@ -29,6 +29,14 @@ TEST_ENV = {
     "BCRYPT_COST": "4",
     "LOG_LEVEL": "WARNING",
     "AWS_DEFAULT_REGION": "us-east-1",
+    # nothing in a test may reach real AWS: without the moto fixture, S3/SQS/SES calls hit a closed local port
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    "IMAGES_ORIGINALS_BUCKET": "om-originals",
+    "IMAGES_PUBLIC_BUCKET": "om-public",
+    "MIDTRANS_SERVER_KEY": "SB-Mid-server-NOT-CONFIGURED-IN-THIS-TEST",
+    "MIDTRANS_BASE_URL_SNAP": "http://127.0.0.1:9/snap/v1",
+    "MIDTRANS_BASE_URL_CORE_API": "http://127.0.0.1:9",
+    "MIDTRANS_TIMEOUT_SECONDS": "2",
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
 }
@@ -37,5 +45,5 @@ TEST_ENV = {
 def apply() -> None:
     for key, value in TEST_ENV.items():
         os.environ[key] = value
-    for key in ("SMTP_HOST", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
+    for key in ("SMTP_HOST", "AWS_PROFILE"):
         os.environ.pop(key, None)

@@ -28,6 +28,13 @@ def s3():
     if client is None:
         import boto3
         from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from omcore.errors import register
+
+        # object storage down or refusing: a clean 503, never a 500
+        register(BotoCoreError, 503, "image storage temporarily unavailable, please retry")
+        register(ClientError, 503, "image storage temporarily unavailable, please retry")
 
         client = boto3.client("s3", config=Config(connect_timeout=3, read_timeout=20, retries={"max_attempts": 3}))
         _local.s3 = client

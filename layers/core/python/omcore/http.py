@@ -25,11 +25,14 @@ from typing import Callable, Iterable
 from chalice import Blueprint, Chalice, Response
 
 from . import config
-from .errors import ApiError, PayloadTooLarge, classify
+from .errors import ApiError, PayloadTooLarge, classify, register
 from .log import get_logger
 from .validate import Fields, parse_json_object
 
 log = get_logger("http")
+
+# A setting missing at request time (a function deployed without it): the operator's fault, never the client's.
+register(config.ConfigError, 503, "this service is not fully configured yet; please try again later")
 
 DEFAULT_MAX_BODY = 64 * 1024
 JSON_HEADERS = {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff"}
@@ -196,8 +199,14 @@ def dispatch(chalice_request, view, guard, max_body) -> Response:
 BINARY_TYPES = ["multipart/form-data", "application/octet-stream", "image/*"]
 
 
-def make_app(app_name: str, *route_sets: Routes) -> Chalice:
-    """A Chalice app with our conventions, holding the given capabilities' routes."""
+BASE_SETTINGS = ("DB_HOST", "DB_USER", "DB_NAME", "REDIS_HOST")
+
+
+def make_app(app_name: str, *route_sets: Routes, require: tuple = ()) -> Chalice:
+    """A Chalice app with our conventions, holding the given capabilities' routes. The settings the app cannot work
+    without (``BASE_SETTINGS`` plus ``require``) are checked now, so a misconfigured function fails at start with
+    a message naming the variable instead of answering its first request with an error."""
+    config.require(*BASE_SETTINGS, *require)
     app = Chalice(app_name=app_name)
     app.debug = config.get_bool("CHALICE_DEBUG", False)
     for binary in BINARY_TYPES:
