@@ -379,12 +379,21 @@ def _network_and_edge_resources() -> dict:
 
 # ---------------------------------------------------------------- packaging
 
+def _compile(folder: str) -> None:
+    """Ship bytecode: Lambda's file system is read-only, so without .pyc files every cold start compiles every
+    module again. unchecked-hash pycs stay valid whatever mtimes the unzipped files get."""
+    import compileall
+
+    compileall.compile_dir(folder, quiet=2, invalidation_mode=__import__("py_compile").PycInvalidationMode.UNCHECKED_HASH,
+                           workers=0)
+
+
 def _zip_dir(source: str, target: str, prefix: str = "") -> None:
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
         for folder, dirs, files in os.walk(source):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            dirs[:] = sorted(dirs)
             for name in sorted(files):
-                if name.endswith((".pyc", ".pyo")):
+                if name.endswith(".pyo"):
                     continue
                 full = os.path.join(folder, name)
                 arc = os.path.join(prefix, os.path.relpath(full, source))
@@ -418,7 +427,12 @@ def build_layers() -> None:
     out = os.path.join(BUILD, "layers")
     os.makedirs(out, exist_ok=True)
     for layer in CODE_LAYERS:
-        _zip_dir(os.path.join(ROOT, "layers", layer, "python"), os.path.join(out, f"{layer}.zip"), "python")
+        staged = os.path.join(BUILD, "layer-src", layer, "python")
+        shutil.rmtree(os.path.dirname(staged), ignore_errors=True)
+        shutil.copytree(os.path.join(ROOT, "layers", layer, "python"), staged,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        _compile(staged)
+        _zip_dir(os.path.dirname(staged), os.path.join(out, f"{layer}.zip"))
     for layer, names in THIRD_PARTY_LAYERS.items():
         target = os.path.join(BUILD, "layer-src", layer, "python")
         shutil.rmtree(os.path.dirname(target), ignore_errors=True)
@@ -435,6 +449,7 @@ def build_layers() -> None:
                 if d in ("__pycache__", "tests") or d.startswith(("boto3", "botocore")):
                     shutil.rmtree(os.path.join(folder, d))
                     dirs.remove(d)
+        _compile(target)
         _zip_dir(os.path.dirname(target), os.path.join(out, f"{layer}.zip"))
 
 
@@ -496,7 +511,12 @@ def build_functions(spec: dict) -> None:
         out = os.path.join(project, "out")
         subprocess.run([chalice, "package", "--stage", "prod", "--pkg-format", "cloudformation", out],
                        cwd=project, env=env, check=True, stdout=subprocess.DEVNULL)
-        shutil.move(os.path.join(out, "deployment.zip"), os.path.join(project, "deployment.zip"))
+        staged = os.path.join(project, "staged")
+        with zipfile.ZipFile(os.path.join(out, "deployment.zip")) as zf:
+            zf.extractall(staged)
+        _compile(staged)
+        _zip_dir(staged, os.path.join(project, "deployment.zip"))
+        shutil.rmtree(staged)
 
 
 def _unzipped_size(path: str) -> int:

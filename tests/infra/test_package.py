@@ -112,8 +112,9 @@ def test_every_package_holds_only_its_capability_and_fits_lambda_limits(packages
         with zipfile.ZipFile(pkg) as zf:
             names = zf.namelist()
             for entry in names:
-                assert (entry.startswith(("chalice/", f"functions/{name}/")) or
-                        entry in ("app.py", "functions/__init__.py")), f"{name} package holds {entry}"
+                assert (entry.startswith(("chalice/", f"functions/{name}/", "__pycache__/app.", "functions/__pycache__/"))
+                        or entry in ("app.py", "functions/__init__.py")), f"{name} package holds {entry}"
+            assert f"functions/{name}/__pycache__/app.cpython-312.pyc" in names  # bytecode ships (read-only FS)
             target = tmp_path / name
             zf.extractall(target)
         # Import it the way Lambda does: the package, then /opt/python (layers); third-party code from the venv.

@@ -9,10 +9,6 @@ from __future__ import annotations
 import logging
 import threading
 
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
-
 from . import config
 from .log import get_logger
 
@@ -22,7 +18,20 @@ _client = None
 _lock = threading.Lock()
 _cache_outage_logged = False
 
-RedisError = redis.RedisError
+
+
+def _redis():
+    """redis-py, imported on first use: its import (asyncio, cluster, sentinel modules) is the largest part of a
+    function's cold start, and a request that never touches Redis should not pay for it."""
+    import redis
+
+    return redis
+
+
+def __getattr__(name):
+    if name == "RedisError":
+        return _redis().RedisError
+    raise AttributeError(name)
 
 
 class RedisUnavailable(Exception):
@@ -34,11 +43,15 @@ from .errors import register as _register  # noqa: E402
 _register(RedisUnavailable, 503, "session store temporarily unavailable, please retry")
 
 
-def client() -> redis.Redis:
+def client():
     global _client
     if _client is None:
         with _lock:
             if _client is None:
+                redis = _redis()
+                from redis.backoff import NoBackoff
+                from redis.retry import Retry
+
                 _client = redis.Redis(
                     host=config.get("REDIS_HOST"),
                     port=config.get_int("REDIS_PORT", 6379),
@@ -85,7 +98,7 @@ def _cache_ok() -> None:
 def cache_get(key: str):
     try:
         value = client().get(key)
-    except redis.RedisError as exc:
+    except _redis().RedisError as exc:
         _cache_failed(exc)
         return None
     _cache_ok()
@@ -95,7 +108,7 @@ def cache_get(key: str):
 def cache_set(key: str, value: str, ttl_seconds: int) -> None:
     try:
         client().set(key, value, ex=ttl_seconds)
-    except redis.RedisError as exc:
+    except _redis().RedisError as exc:
         _cache_failed(exc)
         return
     _cache_ok()
@@ -106,7 +119,7 @@ def cache_delete(*keys: str) -> None:
         return
     try:
         client().delete(*keys)
-    except redis.RedisError as exc:
+    except _redis().RedisError as exc:
         _cache_failed(exc)
 
 
@@ -122,7 +135,7 @@ def cache_delete_pattern(pattern: str) -> None:
                 batch = []
         if batch:
             c.delete(*batch)
-    except redis.RedisError as exc:
+    except _redis().RedisError as exc:
         _cache_failed(exc)
 
 
@@ -130,6 +143,6 @@ def required(fn, *args, **kwargs):
     """Run ``fn(client(), ...)``; a Redis failure becomes ``RedisUnavailable`` (HTTP 503)."""
     try:
         return fn(client(), *args, **kwargs)
-    except redis.RedisError as exc:
+    except _redis().RedisError as exc:
         log.log(logging.WARNING, "redis unavailable: %s", type(exc).__name__)
         raise RedisUnavailable(str(type(exc).__name__)) from exc
