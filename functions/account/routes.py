@@ -74,6 +74,9 @@ def confirm_email(req):
 # ---- addresses
 
 def _address_fields(body, required: bool) -> dict:
+    postal = body.data.get("postal_code")
+    if isinstance(postal, int) and not isinstance(postal, bool) and 0 <= postal <= 99999:
+        body.data["postal_code"] = f"{postal:05d}"  # a number input loses nothing but leading zeros
     out = {
         "label": body.str("label", required=required, max_len=30),
         "full_address": body.str("full_address", required=required, max_len=255),

@@ -85,6 +85,11 @@ def test_first_checkout_quirk_address_id_null_is_a_json_400(api, buyer):
     assert resp.status == 400 and "error" in resp.json
 
 
+def test_postal_code_sent_as_a_number_is_accepted(api, buyer):
+    resp = api.post("/api/v1/customer/address", json={**ADDRESS, "postal_code": 10110})
+    assert resp.status == 200 and resp.json["postal_code"] == "10110"
+
+
 def test_address_validation(api, buyer):
     for field, value in (("postal_code", "1011"), ("phone_number", "abc"), ("shipping_area", "x"), ("label", "")):
         assert api.post("/api/v1/customer/address", json={**ADDRESS, field: value}).status == 400, field

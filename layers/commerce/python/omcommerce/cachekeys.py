@@ -43,7 +43,8 @@ def invalidate_product(product_id: str, *, listing: bool = True, freight_too: bo
     if listing:
         keys.append(HOME)
     kv.cache_delete(*keys)
-    kv.cache_delete_pattern("cache:search:*") if listing else None
+    if listing:
+        kv.cache_delete_pattern("cache:search:*")
     if freight_too:
         kv.cache_delete_pattern(f"cache:freight:{product_id}:*")
 
