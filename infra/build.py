@@ -423,7 +423,39 @@ def _requirement_lines(names: list[str]) -> list[str]:
     return lines
 
 
-def build_layers() -> None:
+def _copy_installed(names: list[str], target: str) -> None:
+    """Offline layer build: copy the named distributions and everything they require from the running
+    interpreter's site-packages (same CPython 3.12 / x86_64 as Lambda). Used by the tests, which must not reach any
+    registry; `make package` downloads manylinux wheels for the Lambda platform instead."""
+    import re
+    from importlib import metadata
+
+    seen: set[str] = set()
+    pending = list(names)
+    while pending:
+        name = re.split(r"[<>=!~;\[ ]", pending.pop())[0].strip().lower().replace("_", "-")
+        if not name or name in seen or name in ("boto3", "botocore", "s3transfer", "jmespath"):
+            continue
+        seen.add(name)
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        for requirement in dist.requires or []:
+            if "extra ==" not in requirement:
+                pending.append(requirement)
+        for file in dist.files or []:
+            if ("__pycache__" in file.parts or file.parts[0].endswith((".dist-info", ".data")) or ".." in file.parts
+                    or file.parts[0] == "tests"):
+                continue
+            source = file.locate()
+            if os.path.isfile(source):
+                dest = os.path.join(target, *file.parts)
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                shutil.copy2(source, dest)
+
+
+def build_layers(offline: bool = False) -> None:
     out = os.path.join(BUILD, "layers")
     os.makedirs(out, exist_ok=True)
     for layer in CODE_LAYERS:
@@ -437,6 +469,11 @@ def build_layers() -> None:
         target = os.path.join(BUILD, "layer-src", layer, "python")
         shutil.rmtree(os.path.dirname(target), ignore_errors=True)
         os.makedirs(target)
+        if offline:
+            _copy_installed(names, target)
+            _compile(target)
+            _zip_dir(os.path.dirname(target), os.path.join(out, f"{layer}.zip"))
+            continue
         done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                                "--no-compile", "--target", target, "--platform", "manylinux2014_x86_64",
                                "--implementation", "cp", "--python-version", "3.12", "--only-binary=:all:",
@@ -555,6 +592,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--template-only", action="store_true")
     parser.add_argument("--check", action="store_true")
+    parser.add_argument("--offline", action="store_true",
+                        help="build the third-party layers from this interpreter's installed packages (no registry)")
     args = parser.parse_args(argv)
     spec = load_spec()
     rendered = render_template(spec)
@@ -572,7 +611,7 @@ def main(argv=None) -> int:
         print(f"wrote {os.path.relpath(TEMPLATE_PATH, ROOT)}")
         return 0
     shutil.rmtree(BUILD, ignore_errors=True)
-    build_layers()
+    build_layers(offline=args.offline)
     build_functions(spec)
     report = size_report(spec)
     with open(os.path.join(BUILD, "package-report.md"), "w", encoding="utf-8") as fh:
