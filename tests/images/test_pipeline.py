@@ -257,3 +257,15 @@ def test_redis_worker_path_used_by_swarm_and_local_run(clerk, buckets, monkeypat
     thread.join()
     assert record(name)["status"] == "ready"
     assert public(buckets, f"usercontent/{name}")[0]["ContentType"] == "image/webp"
+
+
+def test_reprocess_command_converts_every_original_again(buckets, capsys, monkeypatch):
+    from functions.images import cli
+
+    names = [_put_original(buckets, make_image("JPEG", size=(900, 600))) for _ in range(2)]
+    names.append(_put_original(buckets, b"not an image"))
+    assert cli._reprocess(None) == 0
+    out = capsys.readouterr()
+    assert "2 converted, 1 refused" in out.out and "3/3" in out.err  # the progress bar reached the end
+    assert [record(n)["status"] for n in names] == ["ready", "ready", "failed"]
+    assert public(buckets, f"usercontent/{names[0][:-5]}-640.webp")[0]["ContentType"] == "image/webp"

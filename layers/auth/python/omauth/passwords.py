@@ -10,9 +10,18 @@ PASSWORD_RULE = ("Password must be 8 to 72 bytes long and contain at least one l
                  "letter, one number and one special character (any character that is not a letter or a number, "
                  "for example ! @ # $ or a space)")
 
-# A real hash of a random password: verifying against it costs the same as a real check, so a login for an
-# unknown account takes as long as one with a wrong password.
-_DUMMY_HASH = b"$2b$10$J027gcSolvCd4t7HQmmUuuUtLkmPrJuhhpzUEJgL5o3wz7Vgwc3HO"
+_dummy: dict[int, bytes] = {}
+
+
+def _dummy_hash() -> bytes:
+    """A real hash of a random password at the configured cost: verifying against it costs the same as a real
+    check, so a login for an unknown account takes as long as one with a wrong password."""
+    cost = _cost()
+    if cost not in _dummy:
+        import secrets
+
+        _dummy[cost] = bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(rounds=cost))
+    return _dummy[cost]
 
 
 def password_problem(password) -> str | None:
@@ -52,7 +61,7 @@ def verify_password(password, hashed) -> bool:
         password = ""
     pw = password.encode("utf-8")[:72]
     if hashed is None:
-        bcrypt.checkpw(pw, _DUMMY_HASH)
+        bcrypt.checkpw(pw, _dummy_hash())
         return False
     if isinstance(hashed, str):
         hashed = hashed.encode("ascii")
@@ -62,5 +71,5 @@ def verify_password(password, hashed) -> bool:
     try:
         return bcrypt.checkpw(pw, hashed)
     except ValueError:
-        bcrypt.checkpw(pw, _DUMMY_HASH)
+        bcrypt.checkpw(pw, _dummy_hash())
         return False
