@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 
-from common import PYTHON, ROOT, Section, pct
+from common import ROOT, Section, pct
 
 BUYERS = int(os.environ.get("BENCH_BUYERS", "200"))
 UNITS = 20

@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -67,7 +66,6 @@ def run(functions_list) -> Section:
     if shutil.which("wrk") is None:
         return Section("HTTP through the container server", "**skipped**: wrk is not installed "
                        "(`apt-get install wrk`; `make bench` installs it)")
-    from omauth import sessions, tokens
     from warm import setup_data
 
     data = setup_data()

@@ -1,5 +1,5 @@
 """A logged-in shopper with an address, for checkout and payment tests."""
-from support import create_customer, create_product, login_customer
+from support import create_customer, login_customer
 
 
 class Shop:

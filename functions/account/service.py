@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from omauth import codes
 from omcommerce import cachekeys, catalog, orders
-from omcore import config, kv, mail
-from omcore.errors import BadRequest, Conflict, NotFound, TooManyRequests, Unauthorized
+from omcore import config, mail
+from omcore.errors import Conflict, NotFound, TooManyRequests, Unauthorized
 from omcore.log import get_logger
 from omdb import db
 from omdb.errors import DuplicateKey, ForeignKeyViolation

@@ -3,7 +3,6 @@ import random
 import string
 import uuid
 
-import pytest
 
 from support import create_category, create_customer, create_order, create_product
 

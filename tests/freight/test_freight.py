@@ -45,7 +45,7 @@ def test_freight_rates_endpoint_shape_zone_precedence_and_free_shipping(api, fre
 def test_freight_rates_errors(api, freight_rates):
     pid = create_product()
     assert api.get(f"/api/v1/freight-rates?product_id={pid}").status == 400
-    assert api.get(f"/api/v1/freight-rates?product_id=x&area_id=25410").status == 400
+    assert api.get("/api/v1/freight-rates?product_id=x&area_id=25410").status == 400
     assert api.get(f"/api/v1/freight-rates?product_id={pid}&area_id=abc").status == 400
     assert api.get(f"/api/v1/freight-rates?product_id={pid}&area_id=99").status == 404
     gone = create_product("Gone", deleted=True)

@@ -191,6 +191,7 @@ def test_repeated_and_duplicate_events_do_the_work_once(clerk, buckets, queue):
     from omdb import db
 
     assert db.query_one("SELECT COUNT(*) AS n FROM images")["n"] == 1
+    assert record(name)["status"] == "ready"
 
 
 def test_url_encoded_keys_and_several_records_per_event(buckets):

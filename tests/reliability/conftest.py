@@ -1,11 +1,6 @@
 """Reliability suite fixtures: a private server process (the container entrypoint) wired to a fake Midtrans that
 notifies it over real HTTP, so orders are paid through the real webhook path."""
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
