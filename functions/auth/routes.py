@@ -11,12 +11,8 @@ GENDERS = ("male", "female")
 
 
 def _session_cookies(login: service.Login) -> list[str]:
-    out = [cookies.make(cookies.ACCESS_CUSTOMER, login.access_token,
-                        tokens.access_ttl_seconds() if login.remember_me else None)]
-    if login.refresh_token is not None:
-        out.append(cookies.make(cookies.REFRESH_CUSTOMER, login.refresh_token,
-                                login.refresh_ttl if login.remember_me else None))
-    return out
+    return cookies.session_pair(cookies.ACCESS_CUSTOMER, cookies.REFRESH_CUSTOMER, login.access_token, login.refresh_token,
+                                login.remember_me, login.refresh_ttl, tokens.access_ttl_seconds())
 
 
 @routes.route("/api/v1/auth/register-1", methods=["POST"])

@@ -11,12 +11,8 @@ sys_admin = guards.staff("sys_admin")
 
 
 def _session_cookies(login: service.Login) -> list[str]:
-    out = [cookies.make(cookies.ACCESS_STAFF, login.access_token,
-                        tokens.access_ttl_seconds() if login.remember_me else None)]
-    if login.refresh_token is not None:
-        out.append(cookies.make(cookies.REFRESH_STAFF, login.refresh_token,
-                                login.refresh_ttl if login.remember_me else None))
-    return out
+    return cookies.session_pair(cookies.ACCESS_STAFF, cookies.REFRESH_STAFF, login.access_token, login.refresh_token,
+                                login.remember_me, login.refresh_ttl, tokens.access_ttl_seconds())
 
 
 @routes.route("/api/v1/staff/auth/login", methods=["POST"])

@@ -30,3 +30,14 @@ def expire(name: str) -> str:
     if _secure():
         parts.append("Secure")
     return "; ".join(parts)
+
+
+def session_pair(access_name: str, refresh_name: str, access_token: str, refresh_token: str | None,
+                 remember_me: bool, refresh_ttl: int, access_ttl: int) -> list[str]:
+    """The access and refresh cookies of a login or refresh: persistent with ``remember_me`` (access for its token
+    lifetime, refresh for the session's remaining lifetime), session cookies otherwise. No refresh cookie when the
+    refresh token did not change (a refresh inside the rotation grace window)."""
+    out = [make(access_name, access_token, access_ttl if remember_me else None)]
+    if refresh_token is not None:
+        out.append(make(refresh_name, refresh_token, refresh_ttl if remember_me else None))
+    return out
