@@ -5,6 +5,8 @@
                                                             (password from --password-file, STAFF_PASSWORD or a prompt)
     python -m functions.admin demo                          load demo data (idempotent)
     python -m functions.admin routes                        every HTTP route and the function that serves it
+    python -m functions.admin upgrade-v1 --from V1_DB [--into DB | --in-place] [--dry-run] [--verify]
+                                                            move a v1 shop here (docs/upgrade-from-v1.md)
 """
 from __future__ import annotations
 
@@ -101,6 +103,7 @@ def main(argv=None) -> int:
     for _name, module in functions.capability_modules("cli"):
         module.add_commands(sub)
     importlib.import_module("functions.admin.cli").add_commands(sub)
+    importlib.import_module("functions.admin.upgrade_v1").add_commands(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
