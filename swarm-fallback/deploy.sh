@@ -5,9 +5,15 @@
 #   IMAGE=ghcr.io/acme/openmerce TAG=1.4.2 DOMAIN=shop.example.com ACME_EMAIL=ops@example.com \
 #   SMTP_HOST=smtp.example.com swarm-fallback/deploy.sh
 #
-# It validates the stack file, runs the migrations with the new image first (a one-off task that must succeed),
-# then updates the stack; Swarm replaces API tasks one at a time (start-first, health-gated) and rolls back by
-# itself when the new tasks fail their healthcheck. Exits non-zero if the rollout did not converge.
+# Order (migrate, then deploy):
+#   1. validate the stack file and pull the new image;
+#   2. deploy the stack with the application roles (api, images, expiry) still on the image they run now (on the
+#      first deployment: with zero replicas, so only Traefik and the data services start) and the one-off
+#      `migrate` service (restart condition none) on the NEW image;
+#   3. wait for that task's exit code — on failure print its log and stop: the running version keeps serving;
+#   4. only then deploy the stack with the new image everywhere; Swarm replaces API tasks one at a time
+#      (start-first, health-gated) and rolls back by itself when new tasks fail their healthcheck.
+# Exits non-zero if the migration failed or the rollout did not converge.
 set -euo pipefail
 cd "$(dirname "$0")"
 # Non-secret settings (DOMAIN, ACME_EMAIL, SMTP_HOST, IMAGE, ...) may live in swarm-fallback/.env; secrets never do.
@@ -15,12 +21,57 @@ if [ -f .env ]; then set -a; . ./.env; set +a; fi
 : "${IMAGE:?set IMAGE}" "${TAG:?set TAG (an immutable version, not latest)}"
 [ "$TAG" != "latest" ] || { echo "deploy: refusing the mutable tag 'latest'" >&2; exit 2; }
 STACK=${STACK:-openmerce}
+MIGRATE_TIMEOUT_SECONDS=${MIGRATE_TIMEOUT_SECONDS:-600}
+NEW_IMAGE="$IMAGE:$TAG"
+export MIGRATE_IMAGE="$NEW_IMAGE"
 
 docker stack config -c stack.yml >/dev/null
-docker pull --quiet "$IMAGE:$TAG" >/dev/null
+docker pull --quiet "$NEW_IMAGE" >/dev/null
 
-echo "deploy: migrating with $IMAGE:$TAG"
+# What the application roles run now (image:tag, digest dropped); empty on the first deployment.
+current=$(docker service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "${STACK}_api" 2>/dev/null || true)
+current=${current%%@*}
+if [ -n "$current" ]; then
+  hold=(IMAGE="${current%:*}" TAG="${current##*:}")
+else
+  echo "deploy: first deployment of $STACK: starting the data services before migrating"
+  hold=(API_REPLICAS=0 IMAGES_REPLICAS=0 EXPIRY_REPLICAS=0)
+fi
+
+# A fresh migrate service every time, so its only task is this rollout's.
 docker service rm "${STACK}_migrate" >/dev/null 2>&1 || true
+for _ in $(seq 1 30); do
+  docker service inspect "${STACK}_migrate" >/dev/null 2>&1 || break
+  sleep 1
+done
+
+echo "deploy: migrating with $NEW_IMAGE${current:+ (application roles stay on $current)}"
+env "${hold[@]}" docker stack deploy --with-registry-auth --prune --detach=true -c stack.yml "$STACK"
+
+migrated=""
+deadline=$((SECONDS + MIGRATE_TIMEOUT_SECONDS))
+while [ "$SECONDS" -lt "$deadline" ]; do
+  task=$(docker service ps --no-trunc --quiet "${STACK}_migrate" 2>/dev/null | head -n 1 || true)
+  if [ -n "$task" ]; then
+    state=$(docker inspect --format '{{.Status.State}}' "$task")
+    case "$state" in
+      complete) migrated=yes; break ;;
+      failed|rejected|shutdown|orphaned|remove)
+        code=$(docker inspect --format '{{.Status.ContainerStatus.ExitCode}}' "$task" 2>/dev/null || echo "?")
+        echo "deploy: the migration task ended '$state' (exit code $code); nothing else was updated" >&2
+        docker service logs --raw --tail 50 "${STACK}_migrate" >&2 || true
+        exit 1 ;;
+    esac
+  fi
+  sleep 3
+done
+if [ -z "$migrated" ]; then
+  echo "deploy: the migration task did not finish within ${MIGRATE_TIMEOUT_SECONDS}s; nothing else was updated" >&2
+  docker service logs --raw --tail 50 "${STACK}_migrate" >&2 || true
+  exit 1
+fi
+
+echo "deploy: migrations applied; rolling out $NEW_IMAGE"
 docker stack deploy --with-registry-auth --prune --detach=false -c stack.yml "$STACK"
 
 for svc in api images expiry; do
@@ -35,4 +86,4 @@ for svc in api images expiry; do
   done
 done
 docker stack services "$STACK"
-echo "deploy: $IMAGE:$TAG is live"
+echo "deploy: $NEW_IMAGE is live"

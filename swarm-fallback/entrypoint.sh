@@ -3,7 +3,10 @@
 #   api      gunicorn serving every /api/v1 route (and /usercontent/) through omcore.wsgi
 #   images   the image worker: the same S3-event handler as the Lambda, fed from the Redis queue
 #   expiry   expires unpaid orders every EXPIRY_INTERVAL_SECONDS (default 300), like the Lambda schedule
-#   migrate  applies migrations and ensures the super admin, then exits
+#   migrate  waits for MySQL, applies migrations and ensures the super admin, then exits (deploy.sh runs it as a
+#            one-off task before the application roles are updated)
+# images and expiry touch HEARTBEAT_FILE while their loop is alive; their healthcheck (healthcheck.py heartbeat)
+# reads it. The API's healthcheck is `healthcheck.py live` (GET /api/v1/health, which never touches MySQL).
 #   admin    any admin CLI command: `admin create-staff ...`
 set -eu
 # boto3 has no *_FILE convention: export the object-store keys from their Docker secrets.
@@ -16,8 +19,23 @@ role="${1:-api}"
 case "$role" in
   api)     exec gunicorn --config "$(dirname "$0")/gunicorn.conf.py" ;;
   images)  exec python -m functions.images.worker "$@" ;;
-  expiry)  while true; do python -m functions.admin expire-orders || true; sleep "${EXPIRY_INTERVAL_SECONDS:-300}"; done ;;
-  migrate) exec python -m functions.admin migrate "$@" ;;
+  expiry)
+    # The heartbeat is touched before and after every run, so it goes stale only when a run or the loop hangs
+    # (HEARTBEAT_MAX_AGE_SECONDS must exceed EXPIRY_INTERVAL_SECONDS plus the longest run). A stop request ends
+    # the loop at once (the shell is PID 1: without the trap it would ignore SIGTERM until Swarm kills it).
+    heartbeat="${HEARTBEAT_FILE:-/tmp/openmerce.heartbeat}"
+    sleeper=""
+    trap 'if [ -n "$sleeper" ]; then kill "$sleeper" 2>/dev/null || true; fi; rm -f "$heartbeat"; exit 0' TERM INT
+    while true; do
+      touch "$heartbeat"
+      python -m functions.admin expire-orders || echo "expiry: run failed, next try in ${EXPIRY_INTERVAL_SECONDS:-300}s" >&2
+      touch "$heartbeat"
+      sleep "${EXPIRY_INTERVAL_SECONDS:-300}" &
+      sleeper=$!
+      wait "$sleeper" || true
+      sleeper=""
+    done ;;
+  migrate) python "$(dirname "$0")/wait_for_db.py" && exec python -m functions.admin migrate "$@" ;;
   admin)   exec python -m functions.admin "$@" ;;
   *)       exec "$role" "$@" ;;
 esac

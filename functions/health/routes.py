@@ -1,4 +1,8 @@
-"""/api/v1/health (liveness), /api/v1/health/ready (MySQL and Redis reachable)."""
+"""/api/v1/health (liveness), /api/v1/health/ready (MySQL and Redis reachable).
+
+Liveness is what the container healthcheck calls (swarm-fallback/healthcheck.py): it must never touch MySQL or
+Redis, or a database outage would make Swarm replace every API task instead of letting data routes answer 503.
+Readiness is for monitoring."""
 from omcore.http import Reply, Routes
 
 from . import service
