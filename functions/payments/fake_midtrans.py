@@ -6,6 +6,14 @@ the local run (so checkout works end to end offline). Never shipped to Lambda.
     fake.start(); ...; fake.notify("OPENMERCE-7", "settlement"); fake.stop()
 
 ``fake.mode`` = None | "timeout" | "error" makes Snap hang (longer than any client timeout) or answer 500.
+``fake.status_mode`` = None | "timeout" | "error" | "garbage" does the same to the Get Status endpoint (or
+makes it answer 200 with a body that is not JSON), as when Midtrans is down.
+
+The fake keeps its own record of each transaction (``transactions[order_id]``: status, fraud status, payment type,
+transaction id, gross amount). ``GET /v2/{order_id}/status`` answers from that record, so a webhook that confirms
+notifications sees what "Midtrans" really holds, whatever a (forged) notification claims. The record changes when
+the fake pays (the hosted page, ``notify``), when the Core API cancels/expires, or with ``set_status`` (a change
+on Midtrans' side without a notification).
 """
 from __future__ import annotations
 
@@ -18,12 +26,17 @@ import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# Midtrans' status_code per transaction_status (docs "Status Code": 200 success, 201 pending, 202 denied, 407 expired)
+STATUS_CODES = {"capture": "200", "settlement": "200", "refund": "200", "partial_refund": "200", "pending": "201",
+                "deny": "202", "cancel": "200", "expire": "407", "failure": "202"}
+
 
 class FakeMidtrans:
     def __init__(self, server_key: str, notification_url: str | None = None, host: str = "127.0.0.1", port: int = 0):
         self.server_key = server_key
         self.notification_url = notification_url
         self.mode: str | None = None
+        self.status_mode: str | None = None
         self.hang_seconds = 5.0
         self.transactions: dict[str, dict] = {}  # midtrans order_id → state
         self.requests: list[dict] = []
@@ -70,16 +83,32 @@ class FakeMidtrans:
                     return self._send(200, page, "text/html; charset=utf-8")
                 parts = path.strip("/").split("/")
                 if len(parts) == 3 and parts[0] == "v2" and parts[2] == "status":
-                    if not self._authorised():
-                        return self._send(401, {"status_code": "401", "status_message": "unauthorized"})
-                    tx = fake.transactions.get(parts[1])
-                    if tx is None or tx["status"] is None:
-                        return self._send(404, {"status_code": "404",
-                                                "status_message": "Transaction doesn't exist."})
-                    return self._send(200, {"status_code": "200", "order_id": parts[1],
-                                            "transaction_status": tx["status"],
-                                            "gross_amount": f"{tx['gross_amount']}.00"})
+                    return self._status(parts[1])
                 return self._send(404, {"status_code": "404"})
+
+            def _status(self, order_id):
+                if fake.status_mode == "timeout":
+                    time.sleep(fake.hang_seconds)
+                if fake.status_mode == "error":
+                    return self._send(500, {"status_code": "500", "status_message": "internal server error"})
+                if fake.status_mode == "garbage":
+                    return self._send(200, b"<html>Bad gateway</html>", "text/html")
+                if not self._authorised():
+                    return self._send(401, {"status_code": "401", "status_message": "unauthorized"})
+                with fake._lock:
+                    tx = dict(fake.transactions.get(order_id) or {})
+                if not tx or tx["status"] is None:
+                    # like Midtrans: HTTP 200 with a body status_code 404
+                    return self._send(200, {"status_code": "404", "status_message": "Transaction doesn't exist."})
+                body = {"status_code": STATUS_CODES.get(tx["status"], "200"), "status_message": "Success",
+                        "transaction_id": tx["transaction_id"], "order_id": order_id,
+                        "gross_amount": f"{tx['gross_amount']}.00", "currency": "IDR",
+                        "payment_type": tx.get("payment_type") or "bank_transfer",
+                        "transaction_time": tx.get("time") or time.strftime("%Y-%m-%d %H:%M:%S"),
+                        "transaction_status": tx["status"]}
+                if tx.get("fraud_status"):
+                    body["fraud_status"] = tx["fraud_status"]
+                return self._send(200, body)
 
             def _snap(self, body):
                 try:
@@ -103,7 +132,9 @@ class FakeMidtrans:
                         return self._send(400, {"error_messages": [
                             "transaction_details.order_id has already been taken"]})
                     token = str(uuid.uuid4())
-                    fake.transactions[order_id] = {"token": token, "gross_amount": gross, "status": None}
+                    fake.transactions[order_id] = {"token": token, "gross_amount": gross, "status": None,
+                                                   "fraud_status": None, "payment_type": None,
+                                                   "transaction_id": str(uuid.uuid4()), "time": None}
                 base = f"http://{self.server.server_address[0]}:{self.server.server_address[1]}"
                 return self._send(201, {"token": token, "redirect_url": f"{base}/snap/v4/redirection/{token}"})
 
@@ -147,12 +178,27 @@ class FakeMidtrans:
         return {"MIDTRANS_BASE_URL_SNAP": self.base_url + "/snap/v1", "MIDTRANS_BASE_URL_CORE_API": self.base_url,
                 "MIDTRANS_SERVER_KEY": self.server_key}
 
-    def notification(self, order_id: str, status: str, *, fraud_status: str | None = None, status_code: str = "200",
-                     gross_amount: str | None = None, payment_type: str = "bank_transfer", sign: bool = True) -> dict:
+    def set_status(self, order_id: str, status: str, *, fraud_status: str | None = None,
+                   payment_type: str = "bank_transfer") -> None:
+        """Change Midtrans' own record of a transaction (what the status endpoint answers from then on)."""
+        with self._lock:
+            tx = self.transactions.get(order_id)
+            if tx is None:
+                raise KeyError(f"the fake has no transaction {order_id}")
+            tx.update({"status": status, "fraud_status": fraud_status, "payment_type": payment_type,
+                       "time": time.strftime("%Y-%m-%d %H:%M:%S")})
+
+    def notification(self, order_id: str, status: str, *, fraud_status: str | None = None,
+                     status_code: str | None = None, gross_amount: str | None = None,
+                     payment_type: str = "bank_transfer", sign: bool = True) -> dict:
+        """A notification body as Midtrans would sign and send it (does not change the fake's record)."""
         tx = self.transactions.get(order_id, {})
         amount = gross_amount if gross_amount is not None else f"{tx.get('gross_amount', 0)}.00"
+        if status_code is None:
+            status_code = STATUS_CODES.get(status, "200")
         body = {"transaction_time": time.strftime("%Y-%m-%d %H:%M:%S"), "transaction_status": status,
-                "transaction_id": str(uuid.uuid4()), "status_message": "midtrans payment notification",
+                "transaction_id": tx.get("transaction_id") or str(uuid.uuid4()),
+                "status_message": "midtrans payment notification",
                 "status_code": status_code, "payment_type": payment_type, "order_id": order_id,
                 "gross_amount": amount, "currency": "IDR"}
         if fraud_status:
@@ -162,11 +208,12 @@ class FakeMidtrans:
         return body
 
     def notify(self, order_id: str, status: str, **kw) -> int:
-        """POST a signed notification to the notification URL; returns the HTTP status it got."""
+        """Move the fake's record to ``status`` (as Midtrans does when the customer pays, a card is denied...) and
+        POST the signed notification to the notification URL; returns the HTTP status it got."""
         body = self.notification(order_id, status, **kw)
-        if order_id in self.transactions and status in ("settlement", "capture", "pending", "deny", "cancel",
-                                                        "expire", "refund"):
-            self.transactions[order_id]["status"] = status
+        if order_id in self.transactions and status in STATUS_CODES:
+            self.set_status(order_id, status, fraud_status=kw.get("fraud_status"),
+                            payment_type=kw.get("payment_type", "bank_transfer"))
         request = urllib.request.Request(self.notification_url, data=json.dumps(body).encode(), method="POST",
                                          headers={"Content-Type": "application/json"})
         try:

@@ -1,15 +1,22 @@
-"""The Midtrans payment notification (webhook): verified, then applied through the order state machine.
+"""The Midtrans payment notification (webhook): verified, confirmed with Midtrans, then applied through the order
+state machine.
 
 * The signature SHA512(order_id + status_code + gross_amount + server key) is checked in constant time (401,
   nothing changed), then the order-id prefix, the order, and that gross_amount equals the order's total.
-* Mapping: settlement, or capture with fraud_status accept → paid; capture + challenge → payment_review;
-  deny / cancel / expire / failure (and capture + deny) → cancelled with the reservation released;
-  refund → refunded; partial_refund → partially_refunded; pending → recorded only.
+* The signature does not cover ``transaction_status`` (a captured ``pending`` notification rewritten to
+  ``settlement`` still verifies), so the notification is only a hint: Midtrans is asked with the Get Status API
+  (``omcommerce.midtrans.confirmed_status``) and ONLY the status, fraud status and gross amount it returns are
+  acted on. Midtrans unreachable, timing out or answering garbage → 503 (Midtrans retries), nothing changed;
+  Midtrans knows no such transaction → 404; Midtrans reports another gross amount → 409; both change nothing.
+* Mapping (of the confirmed status): settlement, or capture with fraud_status accept → paid; capture + challenge
+  → payment_review; deny / cancel / expire / failure (and capture + deny) → cancelled with the reservation
+  released; refund → refunded; partial_refund → partially_refunded; pending → recorded only.
 * The state machine only moves forward under the order's row lock, so duplicated, replayed, reordered or
   concurrent notifications change nothing the second time and still answer 200; stock moves at most once.
 * A payment for an order already cancelled locally is recorded and the order flagged ``need_refund`` — never
   re-opened.
-* Every notification is stored in ``payment_notifications`` (raw body, outcome).
+* Every notification is stored in ``payment_notifications``: raw body, what it claimed (transaction_status,
+  fraud_status, gross_amount...), what Midtrans confirmed (``confirmed_*``) and the outcome.
 """
 from __future__ import annotations
 
@@ -17,7 +24,7 @@ import json
 from decimal import Decimal, InvalidOperation
 
 from omcommerce import cachekeys, midtrans, notify, orders
-from omcore.errors import BadRequest, NotFound, Unauthorized
+from omcore.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unauthorized
 from omcore.log import get_logger
 from omdb import db
 from omdb.ids import from_bin
@@ -28,20 +35,29 @@ REQUIRED = ("transaction_status", "status_code", "signature_key", "order_id", "g
 FAILED = ("deny", "cancel", "expire", "failure")
 
 
-def _store(raw: str, payload: dict | None, outcome: str, order_id: int | None, signature_ok: bool) -> None:
+def _text(mapping: dict | None, name: str, size: int):
+    value = (mapping or {}).get(name)
+    return None if value is None else str(value)[:size]
+
+
+def _store(raw: str, payload: dict | None, outcome: str, order_id: int | None, signature_ok: bool,
+           confirmed: dict | None = None) -> None:
+    """The audit row: what the notification claimed, what Midtrans confirmed (``confirmed``, when it was asked)
+    and the outcome."""
     p = payload or {}
-
-    def text(name, size):
-        value = p.get(name)
-        return None if value is None else str(value)[:size]
-
     try:
         db.execute("INSERT INTO payment_notifications (order_refer, midtrans_order_id, transaction_id,"
-                   " transaction_status, fraud_status, status_code, gross_amount, signature_valid, outcome, raw_body)"
-                   " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                   (order_id, text("order_id", 64), text("transaction_id", 64), text("transaction_status", 32),
-                    text("fraud_status", 32), text("status_code", 8), text("gross_amount", 32), signature_ok,
-                    outcome[:48], raw[:1_000_000]))
+                   " transaction_status, fraud_status, status_code, gross_amount, signature_valid, outcome, raw_body,"
+                   " confirmed_status, confirmed_fraud_status, confirmed_gross_amount, confirmed_transaction_id,"
+                   " confirmed_at)"
+                   " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                   + (" UTC_TIMESTAMP(3))" if confirmed is not None else " NULL)"),
+                   (order_id, _text(p, "order_id", 64), _text(p, "transaction_id", 64),
+                    _text(p, "transaction_status", 32), _text(p, "fraud_status", 32), _text(p, "status_code", 8),
+                    _text(p, "gross_amount", 32), signature_ok, outcome[:48],
+                    raw[:1_000_000] if signature_ok else raw[:2048],  # junk stays small
+                    _text(confirmed, "transaction_status", 32), _text(confirmed, "fraud_status", 32),
+                    _text(confirmed, "gross_amount", 32), _text(confirmed, "transaction_id", 64)))
     except Exception as exc:  # the audit row must never turn a handled notification into a failure
         log.error("could not store notification: %s", type(exc).__name__)
 
@@ -62,21 +78,57 @@ def handle(raw: str) -> dict:
     if row is None:
         _store(raw, payload, "unknown_order", None, True)
         raise NotFound("unknown order")
-    try:
-        amount = Decimal(payload["gross_amount"])
-    except InvalidOperation:
-        amount = None
-    if amount is None or amount != Decimal(int(row["gross_amount"])):
+    if not _same_amount(payload["gross_amount"], row["gross_amount"]):
         _store(raw, payload, "amount_mismatch", order_id, True)
         raise BadRequest("gross_amount does not match the order")
-    outcome, event = db.run_in_transaction(lambda tx: _apply(tx, order_id, payload))
-    _store(raw, payload, outcome, order_id, True)
+    # the signature does not cover transaction_status: act only on what Midtrans itself confirms
+    try:
+        confirmed = midtrans.confirmed_status(order_id)
+    except midtrans.MidtransError as exc:
+        log.warning("notification for order %s not confirmed, Midtrans unavailable: %s", order_id, exc)
+        _store(raw, payload, "unconfirmed_midtrans_unavailable", order_id, True)
+        raise ServiceUnavailable("could not confirm the payment status with Midtrans; nothing was changed,"
+                                 " please retry") from None
+    if confirmed is None:
+        log.warning("notification for order %s: Midtrans has no such transaction", order_id)
+        _store(raw, payload, "unconfirmed_unknown_at_midtrans", order_id, True)
+        raise NotFound("Midtrans has no transaction for this order; nothing was changed")
+    if not _same_amount(confirmed["gross_amount"], row["gross_amount"]):
+        log.error("order %s: Midtrans confirms gross_amount %s, the order's total is %s", order_id,
+                  str(confirmed["gross_amount"])[:32], row["gross_amount"])
+        _store(raw, payload, "confirmed_amount_mismatch", order_id, True, confirmed)
+        raise Conflict("Midtrans reports another gross_amount for this order; nothing was changed")
+    effective = {
+        "transaction_status": confirmed["transaction_status"],
+        "fraud_status": confirmed.get("fraud_status") if isinstance(confirmed.get("fraud_status"), str) else None,
+        "payment_type": confirmed.get("payment_type") if isinstance(confirmed.get("payment_type"), str)
+        else payload.get("payment_type"),
+        "transaction_id": confirmed.get("transaction_id") if isinstance(confirmed.get("transaction_id"), str)
+        else payload.get("transaction_id"),
+    }
+    if effective["transaction_status"] != payload["transaction_status"]:
+        log.warning("order %s: notification claimed %s, Midtrans confirms %s", order_id,
+                    payload["transaction_status"][:32], effective["transaction_status"][:32])
+    outcome, event = db.run_in_transaction(lambda tx: _apply(tx, order_id, effective))
+    _store(raw, payload, outcome, order_id, True, confirmed)
     if event:
         _after(order_id, event)
     return {"outcome": outcome}
 
 
+def _same_amount(value, order_total) -> bool:
+    """True when a Midtrans amount ("116000.00", 116000) equals the order's integer total."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return False
+    try:
+        return Decimal(str(value)) == Decimal(int(order_total))
+    except InvalidOperation:
+        return False
+
+
 def _apply(tx, order_id: int, p: dict) -> tuple[str, str | None]:
+    """Apply the status Midtrans confirmed (``p``: transaction_status, fraud_status, payment_type,
+    transaction_id — never the notification's own claims)."""
     status = p["transaction_status"]
     fraud = (p.get("fraud_status") or "").lower() if isinstance(p.get("fraud_status"), str) else ""
     row = orders.lock_order(tx, order_id)

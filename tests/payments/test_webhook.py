@@ -22,7 +22,12 @@ def _stored():
     return [r["outcome"] for r in db.query("SELECT outcome FROM payment_notifications ORDER BY id")]
 
 
-def note(midtrans, order_id, status, **kw):
+def note(midtrans, order_id, status, *, real=True, **kw):
+    """The notification Midtrans sends when its transaction moves to ``status``; with ``real`` the fake Midtrans'
+    own record moves too (the webhook confirms every notification with its status endpoint)."""
+    if real:
+        midtrans.set_status(f"TEST-{order_id}", status, fraud_status=kw.get("fraud_status"),
+                            payment_type=kw.get("payment_type", "bank_transfer"))
     return midtrans.notification(f"TEST-{order_id}", status, **kw)
 
 
@@ -91,13 +96,13 @@ def test_payment_after_local_cancel_is_flagged_for_refund(api, placed, midtrans)
                                   "missing-field"])
 def test_forged_or_broken_notifications_change_nothing(api, placed, midtrans, case):
     _, order_id, pid = placed
-    body = note(midtrans, order_id, "settlement")
+    body = note(midtrans, order_id, "settlement", real=False)
     expected = 400
     if case == "bad-signature":
-        body = note(midtrans, order_id, "settlement", sign=False)
+        body = note(midtrans, order_id, "settlement", sign=False, real=False)
         expected = 401
     elif case == "wrong-amount":
-        body = note(midtrans, order_id, "settlement", gross_amount="1.00")
+        body = note(midtrans, order_id, "settlement", gross_amount="1.00", real=False)
     elif case == "unknown-order":
         body = midtrans.notification("TEST-999999", "settlement", gross_amount="10.00")
         expected = 404

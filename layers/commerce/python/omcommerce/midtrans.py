@@ -1,5 +1,6 @@
-"""Midtrans through the official ``midtransclient`` (Snap for payment pages, the Core API for status/expire),
-with what it lacks: HTTP timeouts, base URLs from configuration, and a constant-time signature check.
+"""Midtrans through the official ``midtransclient`` (Snap for payment pages, the Core API for expire), with what
+it lacks: HTTP timeouts, base URLs from configuration, and a constant-time signature check. The Get Status call
+that confirms every notification (``confirmed_status``) uses plain ``urllib`` with a timeout.
 
 Configuration: ``MIDTRANS_SERVER_KEY``, ``MIDTRANS_BASE_URL_SNAP`` (e.g. https://app.sandbox.midtrans.com/snap/v1),
 ``MIDTRANS_BASE_URL_CORE_API`` (https://api.sandbox.midtrans.com), ``MIDTRANS_BASE_ORDER_ID`` (order id prefix),
@@ -7,8 +8,10 @@ Configuration: ``MIDTRANS_SERVER_KEY``, ``MIDTRANS_BASE_URL_SNAP`` (e.g. https:/
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 
 from omcore import config
 
@@ -131,3 +134,54 @@ def status(order_id: int) -> dict | None:
         if exc.status == 404:
             return None
         raise
+
+
+_STATUS_BODY_LIMIT = 256 * 1024
+
+
+def confirmed_status(order_id: int) -> dict | None:
+    """Ask Midtrans for the transaction of an order: ``GET {core}/v2/{order id}/status`` with the server key
+    (HTTP basic auth, empty password) and ``MIDTRANS_TIMEOUT_SECONDS``. Returns the status object (its
+    ``transaction_status``, ``gross_amount``, ``fraud_status``, ``payment_type``, ``transaction_id`` as Midtrans
+    reports them), or None when Midtrans has no transaction for the order. Raises ``MidtransError`` when Midtrans
+    cannot be reached, times out, answers 401/5xx, or answers anything that is not a status of this order."""
+    import http.client
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    mid = midtrans_order_id(order_id)
+    core = config.get("MIDTRANS_BASE_URL_CORE_API", "https://api.sandbox.midtrans.com").rstrip("/")
+    url = f"{core}/v2/{urllib.parse.quote(mid, safe='')}/status"
+    token = base64.b64encode((config.get("MIDTRANS_SERVER_KEY") + ":").encode()).decode()
+    request = urllib.request.Request(url, method="GET", headers={
+        "Authorization": "Basic " + token, "Accept": "application/json"})
+    timeout = float(config.get_int("MIDTRANS_TIMEOUT_SECONDS", 10))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            code, body = resp.status, resp.read(_STATUS_BODY_LIMIT)
+    except urllib.error.HTTPError as exc:
+        code = exc.code
+        try:
+            body = exc.read(_STATUS_BODY_LIMIT)
+        except (OSError, http.client.HTTPException):
+            body = b""
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError, timeouts, resets, bad URLs
+        raise MidtransError(f"Midtrans unreachable ({type(exc).__name__})") from None
+    if code == 404:
+        return None
+    if code != 200:
+        raise MidtransError(f"Midtrans answered HTTP {code} to the status request", code)
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise MidtransError("Midtrans answered the status request with something that is not JSON") from None
+    if not isinstance(data, dict):
+        raise MidtransError("Midtrans answered the status request with something that is not a status")
+    if str(data.get("status_code")) == "404" and not data.get("transaction_status"):
+        return None  # Midtrans answers HTTP 200 with a body status_code 404 for an unknown transaction
+    if data.get("order_id") != mid or not isinstance(data.get("transaction_status"), str) \
+            or not isinstance(data.get("gross_amount"), (str, int, float)) or isinstance(data.get("gross_amount"), bool):
+        raise MidtransError(f"Midtrans answered the status request without a usable status "
+                            f"(status_code {str(data.get('status_code'))[:8]})")
+    return data
