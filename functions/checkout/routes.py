@@ -30,7 +30,9 @@ def pre_freight(req):
 @routes.route("/api/v1/customer/checkout", methods=["POST"], guard=guards.customer)
 def checkout(req):
     """Place the order, reserve its stock and open the Midtrans payment: {token, redirect_url}.
-    An Idempotency-Key header makes a repeated submit return the first order."""
+    An Idempotency-Key header makes a repeated submit return the first order (422 when the key was first used with
+    another body). 409 when the customer already has MAX_UNPAID_ORDERS_PER_CUSTOMER unpaid orders, a line is above
+    CART_MAX_QUANTITY or the total is above the payment ceiling."""
     body = req.fields()
     address_id = body.uuid("address_code")
     courier_code = body.str("courier_code", max_len=64)

@@ -6,14 +6,21 @@ reserved (inventory rows locked in product-id order), prices, names, weights and
 the order and its items are written. Freight is priced before the transaction and Midtrans is called after the
 commit — never inside it. If Midtrans fails, the order is cancelled (the reservation released) in the same request
 and the cart is left as it was.
+
+Limits checked before anything is reserved (409, nothing changed): at most ``MAX_UNPAID_ORDERS_PER_CUSTOMER``
+orders awaiting payment per customer (stock hoarding), at most ``CART_MAX_QUANTITY`` units per line, and an order
+total (items + freight) of at most ``orders.MAX_ORDER_AMOUNT`` IDR. An ``Idempotency-Key`` is bound to the request
+it was first used with: the same key with another body is refused with 422.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, timedelta, timezone
 
 from omcommerce import cachekeys, freight, midtrans, notify, orders, stock
 from omcore import config, kv
-from omcore.errors import BadGateway, Conflict, NotFound
+from omcore.errors import ApiError, BadGateway, Conflict, NotFound
 from omcore.log import get_logger
 from omdb import db
 from omdb.errors import DuplicateKey
@@ -33,6 +40,19 @@ LINES_SQL = ("SELECT ci.id AS line_id, p.id, p.name, p.description, p.price, p.w
 
 def payment_window_hours() -> int:
     return config.get_int("PAYMENT_WINDOW_HOURS", 24)
+
+
+def max_unpaid_orders() -> int:
+    """Orders a customer may have awaiting payment at once (0 or less: no limit)."""
+    return config.get_int("MAX_UNPAID_ORDERS_PER_CUSTOMER", 3)
+
+
+def max_line_quantity() -> int:
+    """The cart's per-product limit, enforced again at checkout (a line may predate a lowered limit)."""
+    return config.get_int("CART_MAX_QUANTITY", 999)
+
+
+UNPAID_STATES = (orders.AWAITING_PAYMENT, orders.PAYMENT_REVIEW)
 
 
 def _checked_lines(runner, customer_id: str, *, lock: bool = False) -> list[dict]:
@@ -76,8 +96,23 @@ def pre_freight(customer_id: str, address_id) -> list[dict]:
 def _existing(customer_id: str, key: str | None) -> dict | None:
     if not key:
         return None
-    return db.query_one("SELECT id, status, payment_token, payment_redirect_url FROM orders"
+    return db.query_one("SELECT id, status, payment_token, payment_redirect_url, idempotency_fingerprint FROM orders"
                         " WHERE customer_refer = %s AND idempotency_key = %s", (to_bin(customer_id), key))
+
+
+def _fingerprint(address_id, courier_code: str) -> str:
+    """What an Idempotency-Key is bound to: the checkout request's body, normalised."""
+    canonical = json.dumps({"address_code": str(address_id), "courier_code": courier_code}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(existing: dict, fingerprint: str) -> dict:
+    """The first order's answer for a repeated key — unless the key was first used with another request."""
+    stored = existing.get("idempotency_fingerprint")
+    if stored is not None and stored != fingerprint:
+        raise ApiError("this Idempotency-Key was already used for another checkout request (another address or"
+                       " courier); send a new key for a new checkout", status=422)
+    return _answer_for(existing)
 
 
 def _answer_for(existing: dict) -> dict:
@@ -101,28 +136,70 @@ def _unlock_customer(customer_id: str) -> None:
 
 
 def place_order(customer_id: str, address_id, courier_code: str, idempotency_key: str | None) -> dict:
+    fingerprint = _fingerprint(address_id, courier_code)
     existing = _existing(customer_id, idempotency_key)
     if existing:
-        return _answer_for(existing)
+        return _replay(existing, fingerprint)
     if not _lock_customer(customer_id):
         raise Conflict("a checkout for this account is already in progress")
     try:
-        return _place(customer_id, address_id, courier_code, idempotency_key)
+        return _place(customer_id, address_id, courier_code, idempotency_key, fingerprint)
     finally:
         _unlock_customer(customer_id)
 
 
-def _place(customer_id: str, address_id, courier_code: str, idempotency_key: str | None) -> dict:
+def _check_unpaid_limit(customer_id: str) -> None:
+    """Stock hoarding: a customer may hold only a few unpaid reservations (checkouts of one customer are serialised
+    by the per-customer lock, so counting here is exact)."""
+    limit = max_unpaid_orders()
+    if limit <= 0:
+        return
+    placeholders = ",".join(["%s"] * len(UNPAID_STATES))
+    unpaid = int(db.query_one(f"SELECT COUNT(*) AS n FROM orders WHERE customer_refer = %s AND status IN"
+                              f" ({placeholders})", (to_bin(customer_id), *UNPAID_STATES))["n"])
+    if unpaid >= limit:
+        raise Conflict(f"you already have {unpaid} unpaid orders (at most {limit} at a time): pay or cancel one of"
+                       f" them before placing a new order", unpaid_orders=unpaid, max_unpaid_orders=limit)
+
+
+def _check_quantities(lines) -> None:
+    limit = max_line_quantity()
+    over = [line for line in lines if int(line["quantity"]) > limit]
+    if over:
+        raise Conflict(f"at most {limit} units of one product per order; too many of: "
+                       + ", ".join(line["name"] for line in over),
+                       products=[{"id": from_bin(line["id"]), "name": line["name"], "requested": int(line["quantity"]),
+                                  "max_quantity": limit} for line in over])
+
+
+def _check_amount(amount: int, what: str) -> None:
+    if amount > orders.MAX_ORDER_AMOUNT:
+        raise Conflict(f"the {what} of {amount:,} IDR is above the {orders.MAX_ORDER_AMOUNT:,} IDR one payment can"
+                       f" carry: order fewer units", max_amount=orders.MAX_ORDER_AMOUNT)
+
+
+def _place(customer_id: str, address_id, courier_code: str, idempotency_key: str | None, fingerprint: str) -> dict:
     address = _address(customer_id, address_id)
     area_id = int(address["shipping_area_refer"])
+    _check_unpaid_limit(customer_id)
     preview = _checked_lines(db, customer_id)
     if not preview:
         raise Conflict(NOTHING_SELECTED)
+    _check_quantities(preview)
+    # fast fail (issue 13): stock already gone by the last commit -> refuse now instead of pricing freight and
+    # queueing for the inventory row locks behind the buyers who got it (the locked re-check below stays the rule)
+    gone = [line for line in preview if int(line["stock"]) < int(line["quantity"])]
+    if gone:
+        raise Conflict("not enough stock for: " + ", ".join(line["name"] for line in gone),
+                       products=[{"id": from_bin(line["id"]), "name": line["name"], "requested": int(line["quantity"]),
+                                  "available": int(line["stock"])} for line in gone])
+    _check_amount(sum(int(line["price"]) * int(line["quantity"]) for line in preview), "items total")
     parcels = _parcels(preview)
     choice = freight.price_for(area_id, parcels, courier_code)  # re-priced server-side, outside the transaction
     if choice is None:
         raise Conflict("invalid courier code")
     freight_cost = int(choice["rates"])
+    _check_amount(sum(p["value"] for p in parcels) + freight_cost, "order total (items and freight)")
     customer = db.query_one("SELECT first_name, last_name, email, phone_number FROM customers WHERE id = %s",
                             (to_bin(customer_id),))
 
@@ -133,16 +210,17 @@ def _place(customer_id: str, address_id, courier_code: str, idempotency_key: str
         if _parcels(lines) != parcels:
             raise Conflict("your cart changed while checking out, please review it and try again")
         item_cost = sum(int(line["price"]) * int(line["quantity"]) for line in lines)
+        _check_amount(item_cost + freight_cost, "order total (items and freight)")
         expires = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=payment_window_hours())
         order_id = tx.execute(
             "INSERT INTO orders (customer_refer, customer_address_refer, ship_recipient_name, ship_phone_number,"
             " ship_full_address, ship_note, ship_area_id, ship_area_name, ship_postal_code, courier_code, freight_cost,"
-            " item_cost, gross_amount, status, payment_expires_at, idempotency_key)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " item_cost, gross_amount, status, payment_expires_at, idempotency_key, idempotency_fingerprint)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (to_bin(customer_id), address["id"], address["recipient_name"], address["phone_number"],
              address["full_address"], address["note"], area_id, address["area_name"], address["postal_code"],
              courier_code, freight_cost, item_cost, item_cost + freight_cost, orders.AWAITING_PAYMENT, expires,
-             idempotency_key)).lastrowid
+             idempotency_key, fingerprint if idempotency_key else None)).lastrowid
         tx.executemany("INSERT INTO order_items (order_refer, product_refer, on_buy_name, on_buy_description,"
                        " on_buy_price, on_buy_weight, quantity) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                        [(order_id, line["id"], line["name"], line["description"], line["price"], line["weight"],
@@ -162,7 +240,7 @@ def _place(customer_id: str, address_id, courier_code: str, idempotency_key: str
     except DuplicateKey:
         existing = _existing(customer_id, idempotency_key)
         if existing:
-            return _answer_for(existing)
+            return _replay(existing, fingerprint)
         raise
 
     params = {

@@ -29,6 +29,13 @@ PARTIALLY_REFUNDED = "partially_refunded"
 STATUSES = (AWAITING_PAYMENT, PAYMENT_REVIEW, PAID, PACKED, SHIPPED, DELIVERED, COMPLETED, CANCELLED, REFUNDED,
             PARTIALLY_REFUNDED)
 
+# The largest order total (items + freight, integer IDR) checkout accepts. Midtrans documents gross_amount as an
+# integer ("Long", no decimals: docs.midtrans.com/reference/json-object) without publishing a Snap ceiling; each
+# payment channel applies its own lower limit when the customer pays. 99,999,999,999 (eleven digits) is our bound:
+# far above any real basket, it keeps every amount exact in a JSON number and in BIGINT columns (migration 0311),
+# so an absurd price x quantity is a clear 409 instead of MySQL error 1264 (out of range) and a 500.
+MAX_ORDER_AMOUNT = 99_999_999_999
+
 PAID_STATES = frozenset({PAID, PACKED, SHIPPED, DELIVERED, COMPLETED, PARTIALLY_REFUNDED})
 
 TRANSITIONS: dict[str, frozenset] = {
