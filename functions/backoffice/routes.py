@@ -2,6 +2,7 @@
 inv_user — orders also fin_user) and system (home banners; sys_admin)."""
 from omauth import guards
 from omcommerce import orders
+from omcommerce.stock import MAX_STOCK
 from omcore import multipart
 from omcore.errors import BadRequest
 from omcore.http import Reply, Routes
@@ -75,18 +76,23 @@ def delete_category(req):
 # ---- products
 
 def _product_fields(body, required: bool) -> dict:
+    """Product columns from the form. A price, weight or dimension of 0 is refused (400 naming the field): a free
+    product cannot be paid through Midtrans and a weightless or flat one breaks the freight quote. The price tops
+    out at the column's INT UNSIGNED; checkout bounds price x quantity (omcommerce.orders.MAX_ORDER_AMOUNT)."""
     fields = {
         "category_refer": body.int("category_id", required=required, min_value=1, max_value=MAX_INT),
         "name": body.str("name", required=required, max_len=85),
         "description": body.str("description", required=required, max_len=300),
-        "price": body.int("price", required=required, min_value=0, max_value=MAX_INT),
-        "weight": body.number("weight", required=required, min_value=0, max_value=99999999),
-        "length": body.int("length", required=required, min_value=0, max_value=65535),
-        "width": body.int("width", required=required, min_value=0, max_value=65535),
-        "height": body.int("height", required=required, min_value=0, max_value=65535),
+        "price": body.int("price", required=required, min_value=1, max_value=MAX_INT),
+        "weight": body.number("weight", required=required, min_value=0.01, max_value=99999999),
+        "length": body.int("length", required=required, min_value=1, max_value=65535),
+        "width": body.int("width", required=required, min_value=1, max_value=65535),
+        "height": body.int("height", required=required, min_value=1, max_value=65535),
     }
     if fields["weight"] is not None:
         fields["weight"] = round(float(fields["weight"]), 2)
+        if fields["weight"] < 0.01:  # 0.004 would round to a weightless 0.00
+            raise BadRequest("weight must be at least 0.01")
     return {k: v for k, v in fields.items() if v is not None}
 
 
@@ -95,17 +101,22 @@ def create_product(req):
     """Create a product (step 1; stock 0 allowed). Answers 201 {id}."""
     body = req.fields()
     fields = _product_fields(body, True)
-    initial = body.int("initial_stock", min_value=0, max_value=MAX_INT)
+    initial = body.int("initial_stock", min_value=0, max_value=MAX_STOCK)
     return Reply({"id": service.create_product(fields, initial, req.principal.id)}, status=201)
 
 
 @routes.route(f"{BASE}/inventory/product-1", methods=["PATCH"], guard=inv)
 def update_product(req):
-    """Partial update: 0 is a real value; absent or null = unchanged; `stock` sets the quantity (no-op if equal)."""
+    """Partial update: absent or null = unchanged; `stock` sets the quantity (no-op if equal). With `expected`, the
+    stock write is guarded exactly like PUT inventory/stock: 409 with `curr_stock` (and nothing changed) when the
+    stock is no longer `expected`."""
     body = req.fields()
     product_id = body.uuid("id")
-    stock = body.int("stock", required=False, min_value=0, max_value=MAX_INT)
-    service.update_product(product_id, _product_fields(body, False), stock, req.principal.id)
+    stock = body.int("stock", required=False, min_value=0, max_value=MAX_STOCK)
+    expected = body.int("expected", required=False, min_value=0, max_value=MAX_INT)
+    if expected is not None and stock is None:
+        raise BadRequest("expected is only meaningful with stock")
+    service.update_product(product_id, _product_fields(body, False), stock, req.principal.id, expected=expected)
     return Reply({})
 
 
@@ -134,7 +145,8 @@ def list_products(req):
 def adjust_stock(req):
     """Relative stock change {product_id, delta, note?} (409 below zero)."""
     body = req.fields()
-    quantity = service.adjust_stock(body.uuid("product_id"), body.int("delta", min_value=-MAX_INT, max_value=MAX_INT),
+    quantity = service.adjust_stock(body.uuid("product_id"),
+                                    body.int("delta", min_value=-MAX_STOCK, max_value=MAX_STOCK),
                                     req.principal.id, body.str("note", required=False, max_len=255))
     return Reply({"stock": quantity})
 
@@ -143,7 +155,7 @@ def adjust_stock(req):
 def set_stock(req):
     """Guarded absolute set {product_id, quantity, expected, note?} (409 with curr_stock when stale)."""
     body = req.fields()
-    quantity = service.set_stock(body.uuid("product_id"), body.int("quantity", min_value=0, max_value=MAX_INT),
+    quantity = service.set_stock(body.uuid("product_id"), body.int("quantity", min_value=0, max_value=MAX_STOCK),
                                  body.int("expected", min_value=0, max_value=MAX_INT), req.principal.id,
                                  body.str("note", required=False, max_len=255))
     return Reply({"stock": quantity})

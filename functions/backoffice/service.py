@@ -117,9 +117,11 @@ def create_product(fields: dict, initial_stock: int, staff_id: int) -> str:
     return product_id
 
 
-def update_product(product_id, changes: dict, absolute_stock: int | None, staff_id: int) -> None:
+def update_product(product_id, changes: dict, absolute_stock: int | None, staff_id: int, *,
+                   expected: int | None = None) -> None:
     """Partial update; ``absolute_stock`` is v1's `stock` field: an absolute set that changes nothing when it
-    equals the current value (the staff UI sends the whole form every time)."""
+    equals the current value (the staff UI sends the whole form every time). With ``expected`` the set is guarded
+    (409 with ``curr_stock`` when the stock changed meanwhile) and the whole update is rolled back."""
     pid = to_bin(product_id)
 
     def step(tx):
@@ -138,13 +140,17 @@ def update_product(product_id, changes: dict, absolute_stock: int | None, staff_
             tx.execute(f"UPDATE products SET {sets}, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
                        (*changes.values(), pid))
         if absolute_stock is not None:
-            stock.set_quantity(tx, pid, absolute_stock, staff_id=staff_id, note="product form")
+            stock.set_quantity(tx, pid, absolute_stock, expected=expected, staff_id=staff_id, note="product form")
         return any(k in changes for k in ("weight", "length", "width", "height"))
 
     try:
         size_changed = db.run_in_transaction(step)
     except DuplicateKey:
         raise Conflict("Product name already exist") from None
+    except (stock.StaleStock, stock.StockLimit) as exc:
+        message = "the stock changed since you read it" if isinstance(exc, stock.StaleStock) \
+            else f"stock cannot exceed {stock.MAX_STOCK}"
+        raise Conflict(message, curr_stock=exc.current) from None
     cachekeys.invalidate_product(str(product_id), freight_too=size_changed)
 
 
@@ -209,6 +215,8 @@ def adjust_stock(product_id, delta: int, staff_id: int, note: str | None) -> int
         quantity = db.run_in_transaction(step)
     except stock.InsufficientStock as exc:
         raise Conflict("stock cannot go below zero", curr_stock=exc.shortages[0]["available"]) from None
+    except stock.StockLimit as exc:
+        raise Conflict(f"stock cannot exceed {stock.MAX_STOCK}", curr_stock=exc.current) from None
     cachekeys.invalidate_product(str(product_id), listing=False)
     return quantity
 
@@ -222,6 +230,8 @@ def set_stock(product_id, quantity: int, expected: int, staff_id: int, note: str
         result = db.run_in_transaction(step)
     except stock.StaleStock as exc:
         raise Conflict("the stock changed since you read it", curr_stock=exc.current) from None
+    except stock.StockLimit as exc:
+        raise Conflict(f"stock cannot exceed {stock.MAX_STOCK}", curr_stock=exc.current) from None
     cachekeys.invalidate_product(str(product_id), listing=False)
     return result
 

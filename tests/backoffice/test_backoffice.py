@@ -84,9 +84,10 @@ def test_product_create_update_delete(clerk):
     same = {"id": pid, "category_id": None, "name": "Kopi Gayo", "description": "Arabika", "price": 85000,
             "weight": 1, "stock": 0, "length": 18, "width": 10, "height": 6}
     assert clerk.patch(f"{INV}/product-1", json=same).status == 200
-    assert clerk.patch(f"{INV}/product-1", json={**same, "price": 0, "stock": 7}).status == 200
+    assert clerk.patch(f"{INV}/product-1", json={**same, "price": 0, "stock": 7}).status == 400  # a free product
+    assert clerk.patch(f"{INV}/product-1", json={**same, "price": 1, "stock": 7}).status == 200
     detail = clerk.get(f"/api/v1/product?id={pid}").json
-    assert detail["price"] == 0 and detail["stock"] == 7
+    assert detail["price"] == 1 and detail["stock"] == 7
     assert clerk.patch(f"{INV}/product-1", json={"id": str(uuid.uuid4()), "price": 1}).status == 404
     assert clerk.delete(f"{INV}/product?id={pid}").status == 200
     assert clerk.get(f"/api/v1/product?id={pid}").status == 404

@@ -18,6 +18,20 @@ ORDER_RELEASE = "order_release"
 ORDER_RESTOCK = "order_restock"
 
 
+# The largest stock a product may hold, and the largest single change: stock_movements.delta is a signed INT, so
+# any change between 0 and MAX_STOCK units fits it (inventories.quantity itself is INT UNSIGNED). Staff input is
+# bounded to this at the edge; ``adjust`` refuses a sum above it (``StockLimit``).
+MAX_STOCK = 2_147_483_647
+
+
+class StockLimit(Exception):
+    """A change would take the stock above ``MAX_STOCK`` (HTTP 409)."""
+
+    def __init__(self, current: int):
+        super().__init__(f"stock cannot exceed {MAX_STOCK}")
+        self.current = current
+
+
 class InsufficientStock(Exception):
     def __init__(self, shortages: list[dict]):
         super().__init__("insufficient stock")
@@ -54,6 +68,8 @@ def _record(tx, product_bin: bytes, delta: int, after: int, reason: str, order_i
 def create(tx, product_id, quantity: int, *, staff_id=None) -> None:
     """The inventory row of a new product (or reset it when a soft-deleted product is revived)."""
     pb = to_bin(product_id)
+    if not 0 <= quantity <= MAX_STOCK:
+        raise StockLimit(0)
     tx.execute("INSERT INTO inventories (product_refer, quantity, updated_at) VALUES (%s, %s, UTC_TIMESTAMP(3))"
                " ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), updated_at = UTC_TIMESTAMP(3)",
                (pb, quantity))
@@ -70,6 +86,8 @@ def adjust(tx, product_id, delta: int, *, reason: str = STAFF_ADJUST, staff_id=N
     after = current + delta
     if after < 0:
         raise InsufficientStock([{"id": from_bin(pb), "requested": -delta, "available": current}])
+    if delta > 0 and after > MAX_STOCK:
+        raise StockLimit(current)
     if delta:
         tx.execute("UPDATE inventories SET quantity = %s, updated_at = UTC_TIMESTAMP(3) WHERE product_refer = %s",
                    (after, pb))
@@ -87,6 +105,8 @@ def set_quantity(tx, product_id, quantity: int, *, expected: int | None = None, 
         raise LookupError("no inventory row for product")
     if expected is not None and expected != current:
         raise StaleStock(current)
+    if not 0 <= quantity <= MAX_STOCK:
+        raise StockLimit(current)
     if quantity != current:
         tx.execute("UPDATE inventories SET quantity = %s, updated_at = UTC_TIMESTAMP(3) WHERE product_refer = %s",
                    (quantity, pb))
