@@ -31,7 +31,7 @@ def register_2(req):
     code = body.data.get("code")
     if code is None:
         raise BadRequest("code is required")
-    token = service.register_verify(req.cookies.get(cookies.EMAIL), email, code)
+    token = service.register_verify(req.cookies.get(cookies.EMAIL), email, code, req.client_ip)
     return Reply({}, cookies=[cookies.make(cookies.EMAIL, token, service.email_cookie_step2())])
 
 
@@ -71,8 +71,8 @@ def refresh(req):
 
 @routes.route("/api/v1/auth/logout", methods=["POST"])
 def logout(req):
-    """End the session (idempotent: 200 even without cookies)."""
-    service.logout(req.cookies.get(cookies.REFRESH_CUSTOMER))
+    """End the session, its access token included (idempotent: 200 even without cookies)."""
+    service.logout(req.cookies.get(cookies.REFRESH_CUSTOMER), req.cookies.get(cookies.ACCESS_CUSTOMER))
     return Reply({}, cookies=[cookies.expire(cookies.ACCESS_CUSTOMER), cookies.expire(cookies.REFRESH_CUSTOMER)])
 
 
@@ -92,7 +92,7 @@ def reset_password_2(req):
     if code is None:
         raise BadRequest("code is required")
     password = body.str("password", strip=False, max_len=200)
-    service.reset_finish(email, code, password)
+    service.reset_finish(email, code, password, req.client_ip)
     return Reply({}, cookies=[cookies.expire(cookies.ACCESS_CUSTOMER), cookies.expire(cookies.REFRESH_CUSTOMER)])
 
 

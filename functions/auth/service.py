@@ -42,6 +42,18 @@ def max_code_attempts() -> int:
     return _int("CODE_MAX_ATTEMPTS", 5)
 
 
+def code_daily_limit() -> int:
+    """Wrong codes per account (per purpose) per day, across every reissued code."""
+    return _int("CODE_FAIL_PER_ACCOUNT_DAY", 20)
+
+
+def limit_code_checks(ip: str) -> None:
+    """Every code-checking endpoint (register-2, reset-password-2, email-change) counts each try per client."""
+    ratelimit.hit("code-ip", ip, limit=_int("CODE_CHECK_PER_IP", 30),
+                  window=_int("CODE_CHECK_WINDOW_SECONDS", 900),
+                  message="too many verification attempts from your network, please try again later")
+
+
 def _send(message) -> None:
     try:
         mail.send(message)
@@ -56,8 +68,13 @@ def _limit_mail_per_ip(ip: str) -> None:
 
 
 def _customer_by_email(email: str) -> dict | None:
-    return db.query_one("SELECT id, email, hashed_password, first_name, last_name, deleted_at FROM customers"
-                        " WHERE email = %s", (email,))
+    """The customer whose address is exactly ``email`` (already lower-cased). The column's collation also matches
+    accent variants (``ádmin@…`` = ``admin@…``); such a row is a different mailbox and never matches here."""
+    row = db.query_one("SELECT id, email, hashed_password, first_name, last_name, deleted_at FROM customers"
+                       " WHERE email = %s", (email,))
+    if row is None or str(row["email"]).strip().lower() != email:
+        return None
+    return row
 
 
 # ---------------------------------------------------------------- registration
@@ -73,6 +90,8 @@ def register_start(email: str, ip: str) -> str:
     if _customer_by_email(email) is not None:
         codes.discard("register", email)
         _send(mails.already_registered(email))
+    elif codes.locked("register", email, code_daily_limit()):
+        pass  # past today's wrong-code cap for this address: a code could not be used (register-2 answers 429)
     else:
         code = codes.issue("register", email, code_ttl())
         _send(mails.verification_code(email, code, max(1, code_ttl() // 60)))
@@ -91,20 +110,26 @@ def _email_claims(cookie: str | None, email: str, *, verified: bool) -> dict:
     return claims
 
 
-def _check_code(purpose: str, subject: str, code) -> None:
-    outcome, _ = codes.check(purpose, subject, code, max_attempts=max_code_attempts())
+def check_code(purpose: str, subject: str, code) -> dict:
+    """Check a mailed code (attempts per code, wrong codes per subject per day); returns its extra fields."""
+    outcome, extra = codes.check(purpose, subject, code, max_attempts=max_code_attempts(),
+                                 daily_limit=code_daily_limit())
     if outcome == codes.OK:
-        return
+        return extra
+    if outcome == codes.LOCKED:
+        raise TooManyRequests("too many wrong codes for this account today, please try again later",
+                              retry_after=codes.locked(purpose, subject, code_daily_limit()) or codes.DAY)
     if outcome == codes.EXHAUSTED:
         raise TooManyRequests("too many wrong codes: this code is no longer valid, request a new one",
                               retry_after=60)
     raise Unauthorized("Invalid verification code")
 
 
-def register_verify(cookie: str | None, email: str, code) -> str:
+def register_verify(cookie: str | None, email: str, code, ip: str) -> str:
     """Step 2: check the code; returns the step-2 ``email`` cookie token (verified)."""
+    limit_code_checks(ip)
     _email_claims(cookie, email, verified=False)
-    _check_code("register", email, code)
+    check_code("register", email, code)
     return tokens.issue(tokens.AUD_EMAIL, email, email_cookie_step2(), {"verified": True})
 
 
@@ -138,15 +163,22 @@ def access_token(customer_id: str, family: str) -> str:
     return tokens.issue(tokens.AUD_CUSTOMER, customer_id, tokens.access_ttl_seconds(), {"sid": family})
 
 
+def _limit_subject(row: dict | None, email: str) -> str:
+    """Failed-login limits count per account: the account's own address when it exists, else the address as typed,
+    both case- and accent-folded, so every spelling of one account shares its counters."""
+    return ratelimit.canonical_name(row["email"] if row is not None else email)
+
+
 def login(email: str, password: str, remember_me: bool, ip: str, user_agent: str) -> Login:
-    ratelimit.check_login("login", email, ip)
     row = _customer_by_email(email)
+    subject = _limit_subject(row, email)
+    ratelimit.check_login("login", subject, ip)
     usable = row is not None and row["deleted_at"] is None
     # verify_password(…, None) spends the same bcrypt time, so unknown emails are not faster than wrong passwords
     if not passwords.verify_password(password, row["hashed_password"] if usable else None):
-        ratelimit.login_failed("login", email, ip)
+        ratelimit.login_failed("login", subject, ip)
         raise Unauthorized("invalid email or password")
-    ratelimit.login_succeeded("login", email)
+    ratelimit.login_succeeded("login", subject, ip)
     customer_id = from_bin(row["id"])
     session = sessions.create(KIND, customer_id, remember_me=remember_me, user_agent=user_agent)
     return Login(access_token(customer_id, session.family), session.refresh_token, remember_me, session.ttl_seconds,
@@ -163,36 +195,55 @@ def refresh(token: str | None) -> Login:
                  session.ttl_seconds)
 
 
-def logout(token: str | None) -> None:
-    sessions.revoke(KIND, token)
+def logout(refresh_token: str | None, access_token_value: str | None) -> None:
+    """End the session of the refresh cookie and the one the access cookie belongs to (usually the same family;
+    a client that lost its refresh cookie still ends its access token)."""
+    sessions.revoke(KIND, refresh_token)
+    if access_token_value:
+        try:
+            claims = tokens.decode(tokens.AUD_CUSTOMER, access_token_value)
+        except Unauthorized:
+            return
+        sessions.revoke_own(KIND, str(claims["sub"]), claims.get("sid"))
 
 
 # ---------------------------------------------------------------- password reset and change
 
 def reset_start(email: str, ip: str) -> None:
-    """Mail a reset code when the account exists; silent otherwise (the answer never tells)."""
+    """Mail a reset code when the account exists; silent otherwise (the answer never tells). Codes are keyed on the
+    account id; while the account is past its daily cap of wrong codes no new code is mailed (it could not be
+    used: reset-password-2 answers 429 until the cap resets)."""
     _limit_mail_per_ip(ip)
     row = _customer_by_email(email)
     if row is None or row["deleted_at"] is not None:
         return
-    if codes.throttle("reset-mail", email, _int("RESET_MAIL_THROTTLE_SECONDS", 60)):
+    subject = from_bin(row["id"])
+    if codes.locked("reset", subject, code_daily_limit()):
         return
-    code = codes.issue("reset", email, _int("RESET_CODE_TTL_SECONDS", 900))
-    _send(mails.reset_code(email, code, max(1, _int("RESET_CODE_TTL_SECONDS", 900) // 60)))
+    if codes.throttle("reset-mail", subject, _int("RESET_MAIL_THROTTLE_SECONDS", 60)):
+        return
+    code = codes.issue("reset", subject, _int("RESET_CODE_TTL_SECONDS", 900))
+    _send(mails.reset_code(row["email"], code, max(1, _int("RESET_CODE_TTL_SECONDS", 900) // 60)))
 
 
-def reset_finish(email: str, code, password: str) -> None:
+def reset_finish(email: str, code, password: str, ip: str) -> None:
+    limit_code_checks(ip)
     passwords.check_password_rule(password)
-    _check_code("reset", email, code)
     row = _customer_by_email(email)
     if row is None or row["deleted_at"] is not None:
+        # the same answers as for an account without a valid code (401, then 429 past the daily cap)
+        check_code("reset", f"email:{email}", code)
         raise Unauthorized("Invalid verification code")
+    customer_id = from_bin(row["id"])
+    check_code("reset", customer_id, code)
     db.execute("UPDATE customers SET hashed_password = %s, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
                (passwords.hash_password(password), row["id"]))
-    sessions.revoke_user(KIND, from_bin(row["id"]))
-    ratelimit.login_succeeded("login", email)
+    sessions.revoke_user(KIND, customer_id)  # every session, and with it every access token, ends now
+    subject = _limit_subject(row, email)
+    ratelimit.login_succeeded("login", subject, ip)
+    ratelimit.account_recovered("login", subject)
     try:
-        mail.send(mails.password_changed(email))
+        mail.send(mails.password_changed(row["email"]))
     except mail.MailError:
         pass  # logged by the transport; the reset itself succeeded
 

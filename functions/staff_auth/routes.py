@@ -36,7 +36,7 @@ def refresh(req):
 @routes.route("/api/v1/staff/auth/logout", methods=["POST"])
 def logout(req):
     """End the staff session (idempotent)."""
-    service.logout(req.cookies.get(cookies.REFRESH_STAFF))
+    service.logout(req.cookies.get(cookies.REFRESH_STAFF), req.cookies.get(cookies.ACCESS_STAFF))
     return Reply({}, cookies=[cookies.expire(cookies.ACCESS_STAFF), cookies.expire(cookies.REFRESH_STAFF)])
 
 
@@ -65,12 +65,14 @@ def create_staff(req):
 
 @routes.route("/api/v1/staff/console/staff", methods=["PATCH"], guard=sys_admin)
 def update_staff(req):
-    """Update name, password or roles (absent or null = unchanged); demotion or a new password ends sessions."""
+    """Update name, password or roles (absent or null = unchanged); demotion or a new password ends sessions.
+    Only the super admin may set the super admin's password (403 for anyone else)."""
     body = req.fields()
     staff_id = body.int("id", min_value=1, max_value=2**32 - 1)
     password = body.str("password", required=False, strip=False, max_len=200)
     staff = service.update_staff(staff_id, name=body.str("name", required=False, max_len=100), password=password,
-                                 roles={r: body.bool(r, required=False) for r in service.ROLES})
+                                 roles={r: body.bool(r, required=False) for r in service.ROLES},
+                                 actor_id=req.principal.id)
     return Reply(staff)
 
 

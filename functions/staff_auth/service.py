@@ -1,15 +1,19 @@
 """Staff authentication and staff management.
 
-Role flags are read from the database at login and on every refresh, so a demotion, deletion or password change
-takes effect within one access-token lifetime; demotion, deletion and password changes also end the member's
-sessions at once. The super admin (ADMIN_USERNAME/ADMIN_PASSWORD) is created when absent, never overwritten, and
-cannot be demoted or deleted through the API.
+Role flags are live: the staff guard reads them from Redis (``omauth.staffroles``, filled from the database), and
+every change made here publishes the new state at once, so a demotion, promotion or deletion takes effect on the
+very next request. Demotion, deletion and password changes also end the member's sessions (and with them their
+access tokens). The super admin (ADMIN_USERNAME/ADMIN_PASSWORD) is created when absent, never overwritten, cannot be
+demoted or deleted through the API, and only the super admin may set its password.
+
+Usernames match exactly: the ``staffs.username`` column's collation ignores case and accents, so the lookup finds
+``admin`` for ``Ádmin`` — such a login is refused like a wrong password (and counts against ``admin``'s limits).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from omauth import passwords, ratelimit, sessions, tokens
+from omauth import passwords, ratelimit, sessions, staffroles, tokens
 from omcore import config
 from omcore.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from omcore.log import get_logger
@@ -74,13 +78,17 @@ def access_token(row: dict, family: str) -> str:
 
 def login(username: str, password: str, remember_me: bool, ip: str, user_agent: str) -> Login:
     ensure_super_admin()  # one indexed SELECT per staff login; creates the account on a fresh database
-    ratelimit.check_login("staff-login", username, ip)
     row = db.query_one(f"SELECT {_COLUMNS} FROM staffs WHERE username = %s", (username,))
-    usable = row is not None and row["deleted_at"] is None
+    # limits count per account whatever variant of the name was typed: the found row's name (the collation matched
+    # it), else the typed one, both case- and accent-folded
+    subject = ratelimit.canonical_name(row["username"] if row is not None else username)
+    ratelimit.check_login("staff-login", subject, ip)
+    usable = row is not None and row["deleted_at"] is None and row["username"] == username
     if not passwords.verify_password(password, row["hashed_password"] if usable else None):
-        ratelimit.login_failed("staff-login", username, ip)
+        ratelimit.login_failed("staff-login", subject, ip)
         raise Unauthorized("invalid username or password")
-    ratelimit.login_succeeded("staff-login", username)
+    ratelimit.login_succeeded("staff-login", subject, ip)
+    staffroles.publish(int(row["id"]), row)
     session = sessions.create(KIND, str(row["id"]), remember_me=remember_me, user_agent=user_agent)
     return Login(access_token(row, session.family), session.refresh_token, remember_me, session.ttl_seconds,
                  {"username": row["username"], "fin_user": bool(row["fin_user"]), "inv_user": bool(row["inv_user"]),
@@ -90,6 +98,7 @@ def login(username: str, password: str, remember_me: bool, ip: str, user_agent: 
 def refresh(token: str | None) -> Login:
     session = sessions.rotate(KIND, token)
     row = _row(int(session.user_id))
+    staffroles.publish(int(session.user_id), row)
     if row is None or row["deleted_at"] is not None:
         sessions.revoke_family(KIND, session.user_id, session.family)
         raise Unauthorized("no valid session, please log in")
@@ -97,8 +106,15 @@ def refresh(token: str | None) -> Login:
                  {})
 
 
-def logout(token: str | None) -> None:
-    sessions.revoke(KIND, token)
+def logout(refresh_token: str | None, access_token_value: str | None) -> None:
+    """End the refresh cookie's session and the access cookie's one (see the customer logout)."""
+    sessions.revoke(KIND, refresh_token)
+    if access_token_value:
+        try:
+            claims = tokens.decode(tokens.AUD_STAFF, access_token_value)
+        except Unauthorized:
+            return
+        sessions.revoke_own(KIND, str(claims["sub"]), claims.get("sid"))
 
 
 # ---------------------------------------------------------------- staff management (sys_admin)
@@ -115,10 +131,14 @@ def get_staff(staff_id: int) -> dict:
     return public(row)
 
 
+_USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
 def create_staff(username: str, password: str, name: str, fin_user: bool = False, inv_user: bool = False,
                  sys_admin: bool = False) -> dict:
-    if not username or len(username) > 32 or not all(c.isalnum() or c in "._-" for c in username):
-        raise BadRequest("username must be 1 to 32 letters, digits, '.', '_' or '-'")
+    # ASCII only: no look-alike names (an accented or Cyrillic "admin") and exact matching stays unambiguous
+    if not username or len(username) > 32 or not set(username) <= _USERNAME_CHARS:
+        raise BadRequest("username must be 1 to 32 ASCII letters, digits, '.', '_' or '-'")
     passwords.check_password_rule(password)
     try:
         staff_id = db.execute("INSERT INTO staffs (username, hashed_password, name, fin_user, inv_user, sys_admin)"
@@ -130,13 +150,18 @@ def create_staff(username: str, password: str, name: str, fin_user: bool = False
     return get_staff(staff_id)
 
 
-def update_staff(staff_id: int, *, name=None, password=None, roles: dict | None = None) -> dict:
+def update_staff(staff_id: int, *, name=None, password=None, roles: dict | None = None,
+                 actor_id: int | None = None) -> dict:
+    """``actor_id`` is the staff member making the change (the route passes the caller's id)."""
     row = _row(staff_id)
     if row is None or row["deleted_at"] is not None:
         raise NotFound("staff not found")
     roles = {k: v for k, v in (roles or {}).items() if v is not None}
-    if row["username"] == admin_username() and any(v is False for v in roles.values()):
+    is_super_admin = row["username"] == admin_username()
+    if is_super_admin and any(v is False for v in roles.values()):
         raise Forbidden("the super admin cannot be demoted")
+    if is_super_admin and password is not None and actor_id != int(row["id"]):
+        raise Forbidden("only the super admin can set the super admin's password")
     if password is not None:
         passwords.check_password_rule(password)
     sets, args = [], []
@@ -155,6 +180,8 @@ def update_staff(staff_id: int, *, name=None, password=None, roles: dict | None 
     demoted = any(bool(row[r]) and roles.get(r) is False for r in ROLES)
     if demoted or password is not None:
         sessions.revoke_user(KIND, str(staff_id))
+    if sets:
+        staffroles.publish(staff_id)  # live roles: the next request of this member sees the change
     return get_staff(staff_id)
 
 
@@ -166,4 +193,5 @@ def delete_staff(staff_id: int) -> None:
         raise Forbidden("the super admin cannot be deleted")
     db.execute("UPDATE staffs SET deleted_at = UTC_TIMESTAMP(3), updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
                (staff_id,))
+    staffroles.publish(staff_id)  # inactive at once, whatever a concurrent guard cached
     sessions.revoke_user(KIND, str(staff_id))

@@ -6,6 +6,10 @@
   last allowed one is refused even with the right code, and the code is deleted.
 * A code is deleted when used (single use even under concurrency: only the caller whose DEL removed it wins).
 * Comparison is constant-time.
+* Across reissues, wrong codes per (purpose, subject) are capped per day (``daily_limit``; a new code does not
+  bring new guesses): past the cap every check answers ``LOCKED`` — even the right code — until the day-long
+  window (counted from the first wrong code) ends. ``locked`` tells the issuing step not to mail a code that
+  could not be used anyway.
 """
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ OK = "ok"
 WRONG = "wrong"
 MISSING = "missing"
 EXHAUSTED = "exhausted"
+LOCKED = "locked"
+DAY = 24 * 3600
 
 
 def new_code() -> str:
@@ -54,12 +60,41 @@ def normalise(submitted) -> str | None:
     return None
 
 
-def check(purpose: str, subject: str, submitted, *, max_attempts: int = 5) -> tuple[str, dict]:
-    """Consume one attempt; returns (OK|WRONG|MISSING|EXHAUSTED, stored extra fields)."""
+def _fail_key(purpose: str, subject: str) -> str:
+    return f"codefail:{purpose}:{subject}"
+
+
+def locked(purpose: str, subject: str, daily_limit: int) -> int:
+    """0 while wrong codes for this subject are under the daily cap, else the seconds until the cap resets."""
+    fkey = _fail_key(purpose, subject)
+
+    def run(c):
+        count = c.get(fkey)
+        if count is None or int(count) < daily_limit:
+            return 0
+        ttl = c.ttl(fkey)
+        return ttl if ttl and ttl > 0 else DAY
+
+    return kv.required(run)
+
+
+def check(purpose: str, subject: str, submitted, *, max_attempts: int = 5,
+          daily_limit: int | None = None) -> tuple[str, dict]:
+    """Consume one attempt; returns (OK|WRONG|MISSING|EXHAUSTED|LOCKED, stored extra fields)."""
     key = _key(purpose, subject)
+    fkey = _fail_key(purpose, subject)
     value = normalise(submitted)
 
     def run(c):
+        if daily_limit is not None:
+            # every try counts *before* anything is compared (a missing code too, so the answers do not depend on
+            # whether a code, or an account, exists) and parallel guesses cannot overshoot the cap; the right code
+            # gives its count back below
+            pipe = c.pipeline(transaction=True)
+            pipe.incr(fkey)
+            pipe.expire(fkey, DAY, nx=True)
+            if pipe.execute()[0] > daily_limit:
+                return LOCKED, {}
         if not c.exists(key):
             return MISSING, {}
         attempts = c.hincrby(key, "attempts", 1)
@@ -70,6 +105,8 @@ def check(purpose: str, subject: str, submitted, *, max_attempts: int = 5) -> tu
             c.delete(key)
             return EXHAUSTED, {}
         if value is not None and hmac.compare_digest(stored["code"].encode(), value.encode()):
+            if daily_limit is not None:
+                c.decr(fkey)
             if c.delete(key) == 1:  # single use: a concurrent winner already consumed it otherwise
                 return OK, {k: v for k, v in stored.items() if k not in ("code", "attempts")}
             return MISSING, {}

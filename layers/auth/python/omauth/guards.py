@@ -1,17 +1,28 @@
-"""Route guards: read the access cookie, verify the JWT, return the principal or raise 401/403.
+"""Route guards: read the access cookie, verify the JWT, check that its session still lives, return the principal
+or raise 401/403.
 
     @routes.route("/api/v1/customer/cart", guard=customer)
     def cart(req): req.principal.id  # customer uuid string
 
     @routes.route("/api/v1/staff/dashboard/inventory/category", guard=staff("inv_user"))
+
+A valid signature is not enough: the token's session (its ``sid`` claim, the refresh family) must still exist in
+Redis, so logout, a password change or reset, a demotion or a deletion ends the access token on the very next
+request instead of when it expires. Staff roles come from ``omauth.staffroles`` (live, cached in Redis), never
+from the token's claims. Customer guard: one GET; staff guard: one MGET (session + roles), plus one database read
+and one SET only when the roles are not cached. Redis down → 503 (fail closed).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from omcore import kv
+from omcore import log
 from omcore.errors import Forbidden, Unauthorized
 
-from . import cookies, tokens
+from . import cookies, sessions, staffroles, tokens
+
+SESSION_ENDED = "your session has ended, please log in again"
 
 ROLES = ("fin_user", "inv_user", "sys_admin")
 
@@ -37,11 +48,23 @@ class StaffPrincipal:
         return bool(getattr(self, role))
 
 
+def _sid(claims: dict) -> str:
+    sid = claims.get("sid")
+    if not isinstance(sid, str) or not sid or len(sid) > 64:
+        raise Unauthorized(SESSION_ENDED)
+    return sid
+
+
 def customer(req) -> CustomerPrincipal:
-    """Guard: a valid ``ac_cus`` access token (401 otherwise)."""
+    """Guard: a valid ``ac_cus`` access token whose session still exists (401 otherwise)."""
     claims = tokens.decode(tokens.AUD_CUSTOMER, req.cookies.get(cookies.ACCESS_CUSTOMER),
                            message="not logged in or session expired")
-    return CustomerPrincipal(id=claims["sub"], jti=claims["jti"], sid=claims.get("sid"))
+    sid = _sid(claims)
+    raw = kv.required_get(sessions.key(sessions.CUSTOMER, sid))
+    if sessions.record_user(raw) != str(claims["sub"]):
+        raise Unauthorized(SESSION_ENDED)
+    log.bind(customer_id=claims["sub"])  # every further log line of this request names the customer
+    return CustomerPrincipal(id=claims["sub"], jti=claims["jti"], sid=sid)
 
 
 customer.cookie_scheme = "customerCookie"
@@ -54,9 +77,21 @@ def staff_principal(req) -> StaffPrincipal:
         staff_id = int(claims["sub"])
     except (TypeError, ValueError):
         raise Unauthorized("not logged in or session expired") from None
-    return StaffPrincipal(id=staff_id, username=str(claims.get("username", "")),
-                          fin_user=claims.get("fin_user") is True, inv_user=claims.get("inv_user") is True,
-                          sys_admin=claims.get("sys_admin") is True, jti=claims["jti"], sid=claims.get("sid"))
+    if not 0 < staff_id < 2**32:
+        raise Unauthorized("not logged in or session expired")
+    sid = _sid(claims)
+    raw_session, raw_roles = kv.required_get(sessions.key(sessions.STAFF, sid), staffroles.key(staff_id))
+    if sessions.record_user(raw_session) != str(staff_id):
+        raise Unauthorized(SESSION_ENDED)
+    live = staffroles.decode(raw_roles)
+    if live is None:
+        live = staffroles.load(staff_id)
+    if not live.get("active"):
+        raise Unauthorized(SESSION_ENDED)
+    log.bind(staff_id=staff_id)  # every further log line of this request names the staff member
+    return StaffPrincipal(id=staff_id, username=str(live.get("username", "")),
+                          fin_user=live.get("fin_user") is True, inv_user=live.get("inv_user") is True,
+                          sys_admin=live.get("sys_admin") is True, jti=claims["jti"], sid=sid)
 
 
 def staff(*any_of_roles: str):

@@ -7,6 +7,8 @@
 * Presenting any older token of the family is treated as theft: the whole family is revoked.
 * The family's lifetime is absolute (``REFRESH_TTL_SECONDS``, default 14 days); rotation keeps the remaining TTL.
 * ``revoke_user`` ends every family of a user (password change/reset, staff demotion or deletion).
+* The family id is the access token's ``sid`` claim, and the route guards look the family up on every request
+  (``key(kind, sid)``): ending a family ends its access tokens at once, not when they expire.
 
 Keys: ``sess:<kind>:<family>`` (JSON), ``rt:<kind>:<sha256(token)>`` → family, ``usess:<kind>:<user>`` (set).
 """
@@ -49,6 +51,25 @@ return {'reused', fid, raw, '0'}
 """
 
 _rotate_script = None
+
+CUSTOMER = "cus"
+STAFF = "stf"
+
+
+def key(kind: str, family: str) -> str:
+    """The Redis key of a family's record (what a guard reads to check that an access token's session lives)."""
+    return f"sess:{kind}:{family}"
+
+
+def record_user(raw: str | None) -> str | None:
+    """The user id stored in a family record (None for a missing or unreadable record)."""
+    if not raw:
+        return None
+    try:
+        uid = json.loads(raw).get("uid")
+    except (ValueError, AttributeError):
+        return None
+    return str(uid) if uid is not None else None
 
 
 @dataclass
@@ -146,7 +167,29 @@ def revoke(kind: str, token: str | None) -> None:
 
 
 def revoke_family(kind: str, user_id: str, family: str) -> None:
-    kv.required(lambda c: (c.delete(f"sess:{kind}:{family}"), c.srem(f"usess:{kind}:{user_id}", family)))
+    def run(c):
+        pipe = c.pipeline(transaction=True)
+        pipe.delete(f"sess:{kind}:{family}")
+        pipe.srem(f"usess:{kind}:{user_id}", family)
+        pipe.execute()
+
+    kv.required(run)
+
+
+def revoke_own(kind: str, user_id: str, family: str | None) -> None:
+    """End ``family`` only when it belongs to ``user_id`` (logout by access token: the token's ``sid``)."""
+    if not family or len(family) > 64:
+        return
+
+    def run(c):
+        if record_user(c.get(f"sess:{kind}:{family}")) != str(user_id):
+            return
+        pipe = c.pipeline(transaction=True)
+        pipe.delete(f"sess:{kind}:{family}")
+        pipe.srem(f"usess:{kind}:{user_id}", family)
+        pipe.execute()
+
+    kv.required(run)
 
 
 def revoke_user(kind: str, user_id: str, *, except_family: str | None = None) -> int:
