@@ -11,7 +11,8 @@ from . import service
 routes = Routes(__name__)
 NO_STORE = {"Cache-Control": "no-store"}
 _PHONE_RE = re.compile(r"^\+?[0-9]{6,15}$")
-_POSTAL_RE = re.compile(r"^[0-9]{5}$")
+_POSTAL_RE = re.compile(r"^[1-9][0-9]{4}$")
+POSTAL_RULE = "postal_code must be an Indonesian postal code: 5 digits, the first one 1 to 9"
 
 
 def _query_uuid(req, name="id"):
@@ -52,7 +53,9 @@ def patch_profile(req):
     birth_date = body.date("birth_date", required=False)
     if birth_date is not None:
         changes["birth_date"] = birth_date
-    gender = body.choice("gender", ("male", "female"), required=False) if body.data.get("gender") else None
+    # absent, null or "" = unchanged (the storefront sends "" when nothing is picked); anything else must be one of
+    # the choices — a wrong JSON type ([] or {}) is a 400 naming the field, never silently ignored
+    gender = None if body.data.get("gender") == "" else body.choice("gender", ("male", "female"), required=False)
     if gender is not None:
         changes["gender"] = gender
     result = service.update_profile(req.principal.id, changes, body.email("email", required=False))
@@ -68,25 +71,38 @@ def confirm_email(req):
     body = req.fields()
     if body.data.get("code") is None:
         raise BadRequest("code is required")
-    return Reply(service.confirm_email_change(req.principal.id, body.data["code"]))
+    return Reply(service.confirm_email_change(req.principal.id, req.principal.sid, body.data["code"], req.client_ip))
 
 
 # ---- addresses
 
+def _postal_code(body, required: bool):
+    """Five digits, the first 1–9 (Indonesian postal codes start at 10110), sent as a string or a JSON number. A
+    number is never zero-padded: 123 is not "00123" but an error, like "01234"."""
+    value = body.data.get("postal_code")
+    if value is None or value == "":
+        if required:
+            raise BadRequest("postal_code is required")
+        return None  # PATCH: absent, null or "" = unchanged
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise BadRequest(POSTAL_RULE)
+    value = value.strip()
+    if not _POSTAL_RE.match(value):
+        raise BadRequest(POSTAL_RULE)
+    return value
+
+
 def _address_fields(body, required: bool) -> dict:
-    postal = body.data.get("postal_code")
-    if isinstance(postal, int) and not isinstance(postal, bool) and 0 <= postal <= 99999:
-        body.data["postal_code"] = f"{postal:05d}"  # a number input loses nothing but leading zeros
     out = {
         "label": body.str("label", required=required, max_len=30),
         "full_address": body.str("full_address", required=required, max_len=255),
         "recipient_name": body.str("recipient_name", required=required, max_len=50),
         "phone_number": _phone(body.str("phone_number", required=required, max_len=16)),
         "shipping_area_refer": body.int("shipping_area", required=required, min_value=1, max_value=16777215),
-        "postal_code": body.str("postal_code", required=required, max_len=5),
+        "postal_code": _postal_code(body, required),
     }
-    if out["postal_code"] is not None and not _POSTAL_RE.match(out["postal_code"]):
-        raise BadRequest("postal_code must be 5 digits")
     fields = {k: v for k, v in out.items() if v is not None}
     note = body.str("note", required=False, max_len=45, allow_empty=True)
     if required or body.has("note"):

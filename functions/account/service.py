@@ -3,7 +3,7 @@ Every function takes the customer id from the access token; every query is scope
 never read or change another customer's rows (they simply do not exist for them: 404)."""
 from __future__ import annotations
 
-from omauth import codes
+from omauth import codes, ratelimit, sessions
 from omcommerce import cachekeys, catalog, orders
 from omcore import config, mail
 from omcore.errors import Conflict, NotFound, TooManyRequests, Unauthorized
@@ -43,7 +43,8 @@ def profile(customer_id: str) -> dict:
 
 def update_profile(customer_id: str, changes: dict, new_email: str | None) -> dict:
     """Apply name/phone/birth date/gender at once; an email change only mails a code to the new address.
-    Returns {"pending_email": ...} when a change awaits confirmation."""
+    Returns {"pending_email": ...} when a change awaits confirmation — also when the new address already belongs
+    to an account (that address gets a notice instead of a code), so the answer never tells who is registered."""
     current = profile(customer_id)
     sets, args = [], []
     for column, value in changes.items():  # column names are fixed by the route, never client keys
@@ -57,10 +58,20 @@ def update_profile(customer_id: str, changes: dict, new_email: str | None) -> di
             raise Conflict("phone number already used by another account" if exc.key == "uq_customers_phone"
                            else "conflicts with another account") from None
     if new_email and new_email != current["email"]:
+        wait = codes.throttle("email-change-mail", customer_id, config.get_int("MAIL_THROTTLE_SECONDS", 300) // 5)
+        if wait:
+            raise TooManyRequests("a code was sent moments ago, please wait before asking again", retry_after=wait)
         if db.query_one("SELECT id FROM customers WHERE email = %s", (new_email,)):
-            raise Conflict("email already registered")
-        if codes.throttle("email-change-mail", customer_id, config.get_int("MAIL_THROTTLE_SECONDS", 300) // 5):
-            raise TooManyRequests("a code was sent moments ago, please wait before asking again", retry_after=60)
+            # same answer as for a free address; any earlier pending change is dropped, as a new code would
+            codes.discard("email-change", customer_id)
+            _send_quietly(mail.Message(
+                new_email, "Openmerce email change",
+                "Someone asked to move another Openmerce account to this email address, but this address already "
+                "belongs to an account, so nothing was changed.\n\nIf this was you, log in to the account that uses "
+                "this address instead. Otherwise you can ignore this message."))
+            return {"pending_email": new_email}
+        if codes.locked("email-change", customer_id, _code_daily_limit()):
+            return {"pending_email": new_email}  # past today's wrong-code cap: a code could not be used anyway
         code = codes.issue("email-change", customer_id, config.get_int("EMAIL_CHANGE_CODE_TTL_SECONDS", 900),
                            {"email": new_email})
         mail.send(mail.Message(new_email, "Openmerce email change",
@@ -70,19 +81,61 @@ def update_profile(customer_id: str, changes: dict, new_email: str | None) -> di
     return {}
 
 
-def confirm_email_change(customer_id: str, code) -> dict:
+def _code_daily_limit() -> int:
+    return config.get_int("CODE_FAIL_PER_ACCOUNT_DAY", 20)
+
+
+def _send_quietly(message) -> None:
+    try:
+        mail.send(message)
+    except mail.MailError:
+        pass  # logged by the transport
+
+
+def confirm_email_change(customer_id: str, family: str | None, code, ip: str) -> dict:
+    """Apply a pending email change with its code; then the OLD address is told (what, when, how to recover) and
+    every other session of the customer ends (the caller's own, ``family``, stays)."""
+    ratelimit.hit("code-ip", ip, limit=config.get_int("CODE_CHECK_PER_IP", 30),
+                  window=config.get_int("CODE_CHECK_WINDOW_SECONDS", 900),
+                  message="too many verification attempts from your network, please try again later")
     outcome, extra = codes.check("email-change", customer_id, code,
-                                 max_attempts=config.get_int("CODE_MAX_ATTEMPTS", 5))
+                                 max_attempts=config.get_int("CODE_MAX_ATTEMPTS", 5), daily_limit=_code_daily_limit())
+    if outcome == codes.LOCKED:
+        raise TooManyRequests("too many wrong codes for this account today, please try again later",
+                              retry_after=codes.locked("email-change", customer_id, _code_daily_limit()) or codes.DAY)
     if outcome == codes.EXHAUSTED:
         raise TooManyRequests("too many wrong codes: ask for a new one", retry_after=60)
     if outcome != codes.OK or not extra.get("email"):
         raise Unauthorized("Invalid verification code")
+    old_email = profile(customer_id)["email"]
     try:
         db.execute("UPDATE customers SET email = %s, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
                    (extra["email"], to_bin(customer_id)))
     except DuplicateKey:
+        # the address was registered after the code was mailed to it: only its owner can have the code
         raise Conflict("email already registered") from None
+    sessions.revoke_user(sessions.CUSTOMER, customer_id, except_family=family)
+    _send_quietly(_email_changed_notice(old_email, extra["email"]))
     return profile(customer_id)
+
+
+def _mask(address: str) -> str:
+    local, _, domain = address.partition("@")
+    return f"{local[:2]}***@{domain}"
+
+
+def _email_changed_notice(old_email: str, new_email: str) -> mail.Message:
+    from datetime import datetime, timezone
+
+    when = datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC")
+    return mail.Message(
+        old_email, "Openmerce: the email address of your account was changed",
+        f"On {when} the sign-in email address of your Openmerce account was changed from {old_email} to "
+        f"{_mask(new_email)}. Every other signed-in device was signed out.\n\n"
+        "If you made this change, there is nothing to do.\n\n"
+        "If you did not, someone else can use your account: reply to this message or contact our support at once "
+        "from this address (we can restore it to the account, and we will ask you about your recent orders to "
+        "confirm it is yours). Until then, password-reset codes go to the new address, not to this one.")
 
 
 # ---------------------------------------------------------------- addresses

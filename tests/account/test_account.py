@@ -1,5 +1,6 @@
 """The customer account through HTTP: profile and email change, addresses, wishlist, reviews, order history, and
 that no customer can read or change another's data through any id-taking endpoint."""
+import re
 import uuid
 
 import pytest
@@ -55,9 +56,61 @@ def test_email_change_needs_the_code_sent_to_the_new_address(api, buyer, outbox)
     assert api.post("/api/v1/customer/email-change", json={"code": int(code)}).status == 401  # single use
 
 
-def test_email_change_to_a_taken_address_is_409(api, buyer):
+def test_confirmed_email_change_tells_the_old_address_and_ends_other_sessions(api, make_api, buyer, outbox):
+    """Issue 12 #8: the old address learns what changed, when and how to recover; every other session (and its
+    access token) ends; the session that confirmed goes on."""
+    laptop = make_api()
+    login_customer(laptop)
+    thief = make_api()
+    thief.cookies["ac_cus"] = laptop.cookies["ac_cus"]
+    assert thief.get("/api/v1/customer/profile").status == 200
+    assert api.patch("/api/v1/customer/profile", json={"email": "new@example.com"}).status == 202
+    code = int(outbox.last_code("new@example.com"))
+    assert outbox.messages("buyer@example.com") == []  # nothing is said before the change happens
+    resp = api.post("/api/v1/customer/email-change", json={"code": code})
+    assert resp.status == 200 and resp.json["email"] == "new@example.com"
+    notice = outbox.last_text("buyer@example.com")
+    assert "changed from buyer@example.com" in notice and "ne***@example.com" in notice
+    assert "UTC" in notice and "did not" in notice and "support" in notice
+    assert thief.get("/api/v1/customer/profile").status == 401
+    assert laptop.get("/api/v1/customer/profile").status == 401
+    assert laptop.get("/api/v1/auth/refresh").status == 401
+    assert api.get("/api/v1/customer/profile").json["email"] == "new@example.com"
+
+
+def test_email_change_codes_are_capped_per_day_across_reissues(api, buyer, outbox):
+    from omcore import kv
+
+    for round_ in range(4):
+        kv.client().delete(*(kv.client().keys("throttle:email-change-mail:*") or ["none"]))
+        assert api.patch("/api/v1/customer/profile", json={"email": f"new{round_}@example.com"}).status == 202
+        code = int(outbox.last_code(f"new{round_}@example.com"))
+        wrong = 100000 if code != 100000 else 100001
+        for _ in range(5):
+            assert api.post("/api/v1/customer/email-change", json={"code": wrong}).status == 401
+    kv.client().delete(*(kv.client().keys("throttle:email-change-mail:*") or ["none"]))
+    assert api.patch("/api/v1/customer/profile", json={"email": "last@example.com"}).status == 202
+    assert outbox.messages("last@example.com") == []  # past the cap no code is mailed: it could not be used
+    resp = api.post("/api/v1/customer/email-change", json={"code": 123456})
+    assert resp.status == 429 and "error" in resp.json
+    assert api.get("/api/v1/customer/profile").json["email"] == "buyer@example.com"
+
+
+def test_email_change_to_a_taken_address_answers_like_a_free_one(api, make_api, buyer, outbox):
+    """Issue 12 #8: 409 vs 202 told an attacker which addresses have accounts."""
     create_customer("taken@example.com")
-    assert api.patch("/api/v1/customer/profile", json={"email": "taken@example.com"}).status == 409
+    taken = api.patch("/api/v1/customer/profile", json={"email": "taken@example.com"})
+    from omcore import kv
+
+    kv.client().delete(*kv.client().keys("throttle:email-change-mail:*"))  # as if the 60 s between asks had passed
+    free = api.patch("/api/v1/customer/profile", json={"email": "free@example.com"})
+    assert taken.status == free.status == 202
+    assert {**taken.json, "pending_email": "x"} == {**free.json, "pending_email": "x"}
+    assert taken.json["pending_email"] == "taken@example.com"
+    # the owner of the taken address gets a notice, never a code to move another account onto their address
+    notice = outbox.last_text("taken@example.com")
+    assert "already belongs to an account" in notice and not re.search(r"\b\d{6}\b", notice)
+    assert api.get("/api/v1/customer/profile").json["email"] == "buyer@example.com"
 
 
 def test_address_crud(api, buyer):
@@ -93,6 +146,39 @@ def test_postal_code_sent_as_a_number_is_accepted(api, buyer):
 def test_address_validation(api, buyer):
     for field, value in (("postal_code", "1011"), ("phone_number", "abc"), ("shipping_area", "x"), ("label", "")):
         assert api.post("/api/v1/customer/address", json={**ADDRESS, field: value}).status == 400, field
+
+
+@pytest.mark.parametrize("postal", [123, "123", "00123", "01234", 1234, 0, 123456, "1011O", 10110.0, True, [],
+                                    "10 110", "١٠١١٠"])
+def test_postal_code_must_be_an_indonesian_postal_code(api, buyer, postal):
+    """Issue 12 #12: 123 was stored as "00123". Five digits starting 1-9, as a string or as a number."""
+    resp = api.post("/api/v1/customer/address", json={**ADDRESS, "postal_code": postal})
+    assert resp.status == 400 and "postal_code" in resp.json["error"]
+    assert api.get("/api/v1/customer/address").json == []
+
+
+def test_postal_code_patch_is_checked_the_same_way(api, buyer):
+    address_id = api.post("/api/v1/customer/address", json={**ADDRESS, "postal_code": 99351}).json["id"]
+    assert api.get(f"/api/v1/customer/address?id={address_id}").json["postal_code"] == "99351"
+    assert api.patch("/api/v1/customer/address", json={"id": address_id, "postal_code": 123}).status == 400
+    assert api.patch("/api/v1/customer/address", json={"id": address_id, "postal_code": "01234"}).status == 400
+    assert api.patch("/api/v1/customer/address", json={"id": address_id, "postal_code": ""}).status == 200
+    assert api.get(f"/api/v1/customer/address?id={address_id}").json["postal_code"] == "99351"
+
+
+@pytest.mark.parametrize("gender", [[], {}, 1, True, ["male"]])
+def test_profile_gender_of_a_wrong_type_is_a_400_naming_the_field(api, buyer, gender):
+    """Issue 12 #12: `gender: []` was silently ignored."""
+    resp = api.patch("/api/v1/customer/profile", json={"gender": gender, "first_name": "Changed"})
+    assert resp.status == 400 and "gender" in resp.json["error"]
+    assert api.get("/api/v1/customer/profile").json["first_name"] == "Budi"  # nothing applied
+
+
+def test_profile_gender_empty_or_null_leaves_it_unchanged(api, buyer):
+    for gender in ("", None):
+        assert api.patch("/api/v1/customer/profile", json={"gender": gender}).status == 200
+    assert api.get("/api/v1/customer/profile").json["gender"] == "male"
+    assert api.patch("/api/v1/customer/profile", json={"gender": "female"}).json["gender"] == "female"
 
 
 def test_deleting_an_address_used_by_an_order_keeps_the_order_snapshot(api, buyer):
