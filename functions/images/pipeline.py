@@ -39,7 +39,10 @@ def _settings():
         "max_bytes": media.max_bytes(),
         "max_pixels": config.get_int("IMAGE_MAX_PIXELS", 40_000_000),
         "max_frames": config.get_int("IMAGE_MAX_FRAMES", 300),
-        "max_dimension": config.get_int("IMAGE_MAX_DIMENSION", 2000),  # 4000-px photos decode at half scale
+        # width x height x frames: what decoding an animation costs, whatever its file size (a 1 KB GIF can
+        # declare a 3000x3000 canvas and 40 frames of 1x1 pixel)
+        "max_total_pixels": config.get_int("IMAGE_MAX_TOTAL_PIXELS", 100_000_000),
+        "max_dimension": config.get_int("IMAGE_MAX_DIMENSION", 2048),
         "quality": config.get_int("WEBP_QUALITY", 80),
         "method": config.get_int("WEBP_METHOD", 1),  # measured: docs/images.md
         "max_attempts": config.get_int("IMAGE_MAX_ATTEMPTS", 5),
@@ -62,14 +65,15 @@ def _claim(image_id: bytes, max_attempts: int) -> str:
     return row["status"]
 
 
-def _finish(image_id: bytes, status: str, **values) -> None:
-    db.execute("UPDATE images SET status = %s, failure_reason = %s, width = %s, height = %s, variants = %s,"
+def _finish(image_id: bytes, status: str, tx=db, **values) -> None:
+    tx.execute("UPDATE images SET status = %s, failure_reason = %s, width = %s, height = %s, variants = %s,"
                " processed_at = UTC_TIMESTAMP(3) WHERE id = %s",
                (status, values.get("reason"), values.get("width"), values.get("height"),
                 json.dumps(values["variants"]) if values.get("variants") else None, image_id))
 
 
 def _decode(data: bytes, s: dict):
+    """Open (not yet decode) the image, identified by content; refuses what is not one or is too large."""
     from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = s["max_pixels"]
@@ -101,64 +105,196 @@ def _normalise(frame, keep_alpha: bool):
     return frame.convert("RGB") if mode != "RGB" else frame
 
 
-def _encode(frames, durations, loop, icc, s, width: int | None):
-    """WebP bytes of the (possibly animated) image, resized to ``width`` when smaller than the original."""
+# EXIF orientation → the transpose that shows the image upright (5-8 swap width and height)
+_ORIENTATION = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE", 6: "ROTATE_270",
+                7: "TRANSVERSE", 8: "ROTATE_90"}
+# A JPEG is decoded at the DCT scale (1/2, 1/4, 1/8) whose width is at most the target and at least this share of
+# it, with no resampling at all (a 4000-px photo becomes 2000 px, not 2048); otherwise at the smallest scale still
+# wider than the target, then resized once.
+_DRAFT_SLACK = 0.85
+
+
+def _swap(old, new):
+    """``new``, with ``old``'s pixel buffer released at once if it is another picture (free buffers as we go)."""
+    if new is not old:
+        old.close()
+    return new
+
+
+_BAND_ROWS = 64
+
+
+def _resized(img, width: int):
+    """``img`` scaled to ``width`` (never up) with Lanczos, in one resampling step. A large picture is resampled in
+    bands of output rows, each from its source rows plus the filter's margin (``resize(box=...)`` reads the
+    pixels around the box), so no full-height intermediate exists: only the source and the result are alive."""
+    return _resized_to(img, (width, max(1, round(img.height * width / img.width)))) if img.width > width else img
+
+
+def _resized_to(img, size: tuple[int, int]):
     from PIL import Image
 
-    out = []
-    for frame in frames:
-        if width and frame.width > width:
-            height = max(1, round(frame.height * width / frame.width))
-            frame = frame.resize((width, height), Image.LANCZOS, reducing_gap=3.0)
-        out.append(frame)
+    width, height = size
+    if img.width * img.height <= 1_000_000:
+        return img.resize(size, Image.LANCZOS, reducing_gap=3.0)
+    mode = img.mode
+    if mode == "RGBA":  # resample premultiplied (as Image.resize does), converted once rather than per band
+        img = img.convert("RGBa")
+    out = Image.new(img.mode, size)
+    step = img.height / height
+    for top in range(0, height, _BAND_ROWS):
+        bottom = min(height, top + _BAND_ROWS)
+        out.paste(img.resize((width, bottom - top), Image.LANCZOS, box=(0, top * step, img.width, bottom * step)),
+                  (0, top))
+    return out.convert(mode) if out.mode != mode else out
+
+
+def _save(img, s: dict, icc, **extra) -> bytes:
+    if not extra:  # a still picture: straight to YUV when it is plain RGB (functions/images/webpenc.py)
+        from . import webpenc
+
+        data = webpenc.encode(img, s["quality"], s["method"], icc)
+        if data is not None:
+            return data
     buffer = io.BytesIO()
-    options = {"quality": s["quality"], "method": s["method"]}
+    options = {"quality": s["quality"], "method": s["method"], **extra}
     if icc:
         options["icc_profile"] = icc
-    if len(out) > 1:
-        out[0].save(buffer, "WEBP", save_all=True, append_images=out[1:], duration=durations, loop=loop,
-                    **options)
+    img.save(buffer, "WEBP", **options)
+    return buffer.getvalue()
+
+
+def _draft_scale(stored: int, target: int) -> tuple[int, bool]:
+    """(DCT scale, resize needed) for a JPEG whose displayed width is ``stored`` px and should be ``target``."""
+    if stored <= target:
+        return 1, False
+    for scale in (8, 4, 2):
+        width = -(-stored // scale)
+        if _DRAFT_SLACK * target <= width <= target:
+            return scale, False
+    for scale in (8, 4, 2):
+        if -(-stored // scale) >= target:
+            return scale, True
+    return 1, True
+
+
+def _convert_still(img, s: dict, keep_alpha: bool, icc) -> dict:
+    """One decoded picture, then one resize, then the variants each derived from the previous (smaller) one: at
+    most two pictures are alive at any time, and the largest is never bigger than the JPEG's nearest DCT scale."""
+    from PIL import Image
+
+    try:
+        orientation = img.getexif().get(0x0112, 1) if img.format in ("JPEG", "WEBP", "PNG") else 1
+    except Exception:  # noqa: BLE001 - a damaged EXIF block only loses the orientation
+        orientation = 1
+    swap = orientation in (5, 6, 7, 8)
+    target = s["max_dimension"]
+    if img.format == "JPEG":
+        stored = img.height if swap else img.width
+        scale, _ = _draft_scale(stored, target)
+        if scale > 1:
+            img.draft("RGB", (max(1, img.width // scale), max(1, img.height // scale)))
+    img.load()
+    img = _swap(img, _normalise(img, keep_alpha))
+    # resize in the stored orientation (the display width is the stored height when swapped), then turn upright
+    if swap:
+        if img.height > target:
+            img = _swap(img, _resized_to(img, (max(1, round(img.width * target / img.height)), target)))
     else:
-        out[0].save(buffer, "WEBP", **options)
-    return buffer.getvalue(), out[0].size
+        img = _swap(img, _resized(img, target))
+    if orientation in _ORIENTATION:
+        img = _swap(img, img.transpose(getattr(Image.Transpose, _ORIENTATION[orientation])))
+    size = img.size
+    main = _save(img, s, icc)
+    variants = {}
+    for width in sorted(media.VARIANT_WIDTHS, reverse=True):
+        if width < size[0]:  # never upscale
+            img = _swap(img, _resized(img, width))  # from the previous, already reduced picture
+            variants[width] = _save(img, s, icc)
+    img.close()
+    return {"main": main, "variants": dict(sorted(variants.items())), "size": size}
+
+
+class _LazyFrames:
+    """Frames 1..n-1 of an animation for Pillow's animated-WebP writer, prepared one at a time when the writer
+    seeks to it: only the current frame exists (never a list of every canvas-sized RGBA frame). For everything
+    else it behaves as the current frame."""
+
+    def __init__(self, prepare, count: int):
+        self._prepare = prepare
+        self.n_frames = count
+        self._current = None
+        self._index = 0
+
+    def seek(self, index: int) -> None:
+        self._current = None  # free the previous frame before decoding the next
+        self._current = self._prepare(index + 1)
+        self._index = index
+
+    def tell(self) -> int:
+        return self._index
+
+    def __getattr__(self, name):
+        current = self.__dict__.get("_current")
+        if current is None:
+            raise AttributeError(name)
+        return getattr(current, name)
+
+
+def _convert_animation(img, s: dict, icc) -> dict:
+    """An animation, frame by frame: the source canvas is decoded once per output, each frame converted and resized
+    on its own and handed to the encoder; memory stays a few canvases whatever the frame count."""
+    frames = img.n_frames  # walks the frame headers only
+    if frames > s["max_frames"]:
+        raise Refused(f"too many animation frames ({frames})")
+    total = img.width * img.height * frames
+    if total > s["max_total_pixels"]:
+        raise Refused(f"animation too large to decode ({img.width}x{img.height} pixels x {frames} frames)")
+    durations = []
+    for index in range(frames):  # WebP sets a frame's duration only once it is loaded
+        img.seek(index)
+        img.load()
+        durations.append(int(img.info.get("duration") or 100))
+    loop = int(img.info.get("loop", 0) or 0)
+
+    def encode(width: int) -> tuple[bytes, tuple[int, int]]:
+        def prepare(index: int):
+            img.seek(index)
+            return _resized(_normalise(img, True), width)
+
+        first = prepare(0)
+        size = first.size
+        data = _save(first, s, icc, save_all=True, append_images=[_LazyFrames(prepare, frames - 1)],
+                     duration=durations, loop=loop)
+        return data, size
+
+    main, size = encode(s["max_dimension"])
+    variants = {}
+    for width in media.VARIANT_WIDTHS:
+        if width < size[0]:
+            variants[width] = encode(width)[0]
+    return {"main": main, "variants": variants, "size": size}
 
 
 def convert(data: bytes, s: dict | None = None) -> dict:
     """Decode and re-encode one original; returns {"main": bytes, "variants": {width: bytes}, "size": (w, h)}.
     Raises Refused for anything that is not an acceptable image."""
-    from PIL import Image, ImageOps, ImageSequence
+    from PIL import Image
 
     s = s or _settings()
     img = _decode(data, s)
     try:
-        animated = getattr(img, "n_frames", 1) > 1
-        if animated and img.n_frames > s["max_frames"]:
-            raise Refused(f"too many animation frames ({img.n_frames})")
         keep_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
         icc = img.info.get("icc_profile") if img.mode in ("RGB", "RGBA", "P", "L", "LA") else None
-        if animated:
-            frames, durations = [], []
-            for frame in ImageSequence.Iterator(img):
-                frames.append(_normalise(frame.copy(), True))
-                durations.append(int(frame.info.get("duration", img.info.get("duration", 100)) or 100))
-            loop = int(img.info.get("loop", 0))
-        else:
-            if img.format == "JPEG" and img.width > s["max_dimension"]:
-                # DCT scaling: decode at (at least) the target box, e.g. a 4000x3000 photo at 2000x1500
-                target = (s["max_dimension"], max(1, img.height * s["max_dimension"] // img.width))
-                img.draft("RGB", target)
-            img = ImageOps.exif_transpose(img)  # applies the orientation and drops the tag
-            frames, durations, loop = [_normalise(img, keep_alpha)], None, 0
+        if getattr(img, "n_frames", 1) > 1:
+            return _convert_animation(img, s, icc)
+        return _convert_still(img, s, keep_alpha, icc)
     except Refused:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise Refused(f"the image data is damaged ({type(exc).__name__})") from None
-    main, size = _encode(frames, durations, loop, icc, s, s["max_dimension"])
-    variants = {}
-    for width in media.VARIANT_WIDTHS:
-        if width < frames[0].width:  # never upscale
-            variants[width] = _encode(frames, durations, loop, icc, s, width)[0]
-    return {"main": main, "variants": variants, "size": size}
+    finally:
+        img.close()
 
 
 def process_record(bucket: str, key: str, size: int | None) -> dict:
@@ -173,7 +309,12 @@ def process_record(bucket: str, key: str, size: int | None) -> dict:
     claim = _claim(image_id.bytes, s["max_attempts"])
     if claim != "claimed":
         return {"key": key, "outcome": f"skipped ({claim})"}
+    product = _product_of(image_id.bytes)
     try:
+        if product is not None:  # the product may have filled up (or gone) since the presign: do no work then
+            reason = db.run_in_transaction(lambda tx: _attach_refusal(tx, product, image_id.bytes))
+            if reason not in (None, "attached"):
+                raise Refused(reason)
         if size is not None and size > s["max_bytes"]:
             raise Refused(f"file too large ({size} bytes)")
         client = media.s3()
@@ -195,15 +336,75 @@ def process_record(bucket: str, key: str, size: int | None) -> dict:
     except Refused as exc:
         _finish(image_id.bytes, "failed", reason=str(exc)[:255])
         log.info("image %s refused: %s", image_id, exc)
+        if product is not None and db.execute("DELETE FROM product_images WHERE id = %s",
+                                              (image_id.bytes,)).rowcount:
+            # an upload path that attached at once (multipart product-2): never show a file that will not exist
+            from omcommerce import cachekeys
+
+            cachekeys.invalidate_product(str(product))
         return {"key": key, "outcome": "failed", "reason": str(exc)}
     except Exception:
         # storage or database trouble: hand the claim back and let the queue retry (then dead-letter)
         db.execute("UPDATE images SET status = 'pending' WHERE id = %s AND status = 'processing'", (image_id.bytes,))
         raise
     width, height = result["size"]
-    _finish(image_id.bytes, "ready", width=width, height=height,
-            variants=[f"{image_id}-{w}.webp" for w in result["variants"]])
+    variants = [f"{image_id}-{w}.webp" for w in result["variants"]]
+    if product is None:
+        _finish(image_id.bytes, "ready", width=width, height=height, variants=variants)
+        return {"key": key, "outcome": "ready", "width": width, "height": height}
+
+    def attach(tx):
+        """Ready and attached in one step, under the product's row lock, only if the product still has room."""
+        reason = _attach_refusal(tx, product, image_id.bytes)
+        if reason not in (None, "attached"):
+            _finish(image_id.bytes, "failed", tx, reason=reason)
+            return reason
+        if reason is None:
+            tx.execute("INSERT INTO product_images (id, product_refer, created_at) VALUES (%s, %s, UTC_TIMESTAMP(3))",
+                       (image_id.bytes, product.bytes))
+        _finish(image_id.bytes, "ready", tx, width=width, height=height, variants=variants)
+        return None
+
+    refusal = db.run_in_transaction(attach)
+    if refusal is not None:
+        log.info("image %s refused: %s", image_id, refusal)
+        try:
+            media.s3().delete_objects(Bucket=media.public_bucket(), Delete={
+                "Objects": [{"Key": k} for k in media.public_keys(image_id)], "Quiet": True})
+        except Exception as exc:  # noqa: BLE001 - unreferenced files only cost storage
+            log.warning("could not remove the outputs of refused image %s: %s", image_id, type(exc).__name__)
+        return {"key": key, "outcome": "failed", "reason": refusal}
+    from omcommerce import cachekeys
+
+    cachekeys.invalidate_product(str(product))
     return {"key": key, "outcome": "ready", "width": width, "height": height}
+
+
+def _product_of(image_id: bytes):
+    """The product a pending upload is meant for (presigned and multipart uploads record it), else None."""
+    import uuid
+
+    row = db.query_one("SELECT owner_type, owner_id FROM images WHERE id = %s", (image_id,))
+    if not row or row["owner_type"] != "product" or not row["owner_id"]:
+        return None
+    try:
+        return uuid.UUID(row["owner_id"])
+    except ValueError:
+        return None
+
+
+def _attach_refusal(tx, product, image_id: bytes) -> str | None:
+    """Why the image cannot join its product (a message), "attached" when it already has, None when it may.
+    Locks the product row, so concurrent conversions for one product count in turn."""
+    if tx.query_one("SELECT id FROM products WHERE id = %s AND deleted_at IS NULL FOR UPDATE",
+                    (product.bytes,)) is None:
+        return "the product no longer exists"
+    if tx.query_one("SELECT id FROM product_images WHERE id = %s", (image_id,)) is not None:
+        return "attached"
+    if tx.query_one("SELECT COUNT(*) AS n FROM product_images WHERE product_refer = %s",
+                    (product.bytes,))["n"] >= media.MAX_PRODUCT_IMAGES:
+        return f"the product already has {media.MAX_PRODUCT_IMAGES} images"
+    return None
 
 
 def records_of(s3_event: dict) -> list[tuple[str, str, int | None]]:
