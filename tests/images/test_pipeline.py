@@ -270,3 +270,14 @@ def test_reprocess_command_converts_every_original_again(buckets, capsys, monkey
     assert "2 converted, 1 refused" in out.out and "3/3" in out.err  # the progress bar reached the end
     assert [record(n)["status"] for n in names] == ["ready", "ready", "failed"]
     assert public(buckets, f"usercontent/{names[0][:-5]}-640.webp")[0]["ContentType"] == "image/webp"
+
+
+def test_refused_upload_is_detached_from_its_product(clerk, buckets, queue):
+    """product-2 attaches at once (the staff UI expects the file name back); a file that then fails to convert must
+    not stay on the product as a broken image."""
+    pid = create_product()
+    good = upload(clerk, pid, make_image("JPEG", size=(400, 300)))
+    bad = upload(clerk, pid, make_image("JPEG", size=(400, 300))[:300])  # JPEG magic, truncated data
+    assert sorted(r["outcome"] for r in drain(*queue)) == ["failed", "ready"]
+    assert record(bad)["status"] == "failed"
+    assert clerk.get(f"/api/v1/product?id={pid}").json["image_urls"] == [good]

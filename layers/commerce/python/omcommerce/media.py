@@ -20,6 +20,10 @@ from omdb import db
 
 _FILE_RE = re.compile(r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.webp$")
 VARIANT_WIDTHS = (320, 640, 1280)
+MAX_PRODUCT_IMAGES = 10
+# a presigned upload holds one of its product's image slots from the presign until it is converted (or, if the
+# client never uploads, for this long: the presigned POST itself expires after 15 minutes)
+RESERVATION_SECONDS = 3600
 _local = threading.local()
 
 
@@ -90,6 +94,20 @@ def store_upload(*, owner_type: str, owner_id: str | None, data: bytes, filename
                (image_id.bytes, owner_type, owner_id, key, kind, len(data)))
     enqueue_event(originals_bucket(), key, len(data))
     return f"{image_id}.webp"
+
+
+def product_image_slots_used(tx, product_bin: bytes) -> int:
+    """Images attached to the product plus presigned uploads for it still on their way (not yet converted and
+    not abandoned). Call with the product row locked (``SELECT ... FOR UPDATE``) so concurrent callers count in
+    turn."""
+    row = tx.query_one(
+        "SELECT (SELECT COUNT(*) FROM product_images WHERE product_refer = %s) +"
+        " (SELECT COUNT(*) FROM images i WHERE i.owner_type = 'product' AND i.owner_id = %s"
+        "   AND (i.status = 'processing' OR (i.status = 'pending'"
+        "        AND i.created_at > DATE_SUB(UTC_TIMESTAMP(3), INTERVAL %s SECOND)))"
+        "   AND NOT EXISTS (SELECT 1 FROM product_images pi WHERE pi.id = i.id)) AS n",
+        (product_bin, str(uuid.UUID(bytes=product_bin)), RESERVATION_SECONDS))
+    return int(row["n"])
 
 
 def link_owner(file_name: str, owner_type: str, owner_id: str) -> None:
