@@ -8,11 +8,10 @@ import importlib
 import functions
 from omcore.http import make_app
 
-# the composed app serves everything, so it needs every capability's settings
+# the composed app serves everything, so it needs every capability's settings (omcore.settings)
 app = make_app("openmerce", *(importlib.import_module(f"functions.{name}.routes").routes
                               for name in functions.CAPABILITIES),
-               require=("JWT_KEY_CUSTOMER", "JWT_KEY_STAFF", "ADMIN_PASSWORD", "MIDTRANS_SERVER_KEY",
-                        "IMAGES_ORIGINALS_BUCKET", "IMAGES_PUBLIC_BUCKET"))
+               units=functions.CAPABILITIES + ("container",))
 
 for _name, _events in functions.capability_modules("events"):
     _events.register(app)

@@ -4,4 +4,4 @@ from omcore.http import make_app
 
 from functions.account.routes import routes
 
-app = make_app("openmerce-account", routes, require=('JWT_KEY_CUSTOMER',))
+app = make_app("openmerce-account", routes, units=("account",))

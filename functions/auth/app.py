@@ -4,4 +4,4 @@ from omcore.http import make_app
 
 from functions.auth.routes import routes
 
-app = make_app("openmerce-auth", routes, require=('JWT_KEY_CUSTOMER',))
+app = make_app("openmerce-auth", routes, units=("auth",))

@@ -4,4 +4,4 @@ from omcore.http import make_app
 
 from functions.backoffice.routes import routes
 
-app = make_app("openmerce-backoffice", routes, require=('JWT_KEY_STAFF', 'IMAGES_ORIGINALS_BUCKET', 'IMAGES_PUBLIC_BUCKET'))
+app = make_app("openmerce-backoffice", routes, units=("backoffice",))

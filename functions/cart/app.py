@@ -4,4 +4,4 @@ from omcore.http import make_app
 
 from functions.cart.routes import routes
 
-app = make_app("openmerce-cart", routes, require=('JWT_KEY_CUSTOMER',))
+app = make_app("openmerce-cart", routes, units=("cart",))

@@ -4,4 +4,4 @@ from omcore.http import make_app
 
 from functions.catalogue.routes import routes
 
-app = make_app("openmerce-catalogue", routes, require=())
+app = make_app("openmerce-catalogue", routes, units=("catalogue",))

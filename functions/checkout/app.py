@@ -5,5 +5,5 @@ from omcore.http import make_app
 from functions.checkout import events
 from functions.checkout.routes import routes
 
-app = make_app("openmerce-checkout", routes, require=('JWT_KEY_CUSTOMER', 'MIDTRANS_SERVER_KEY'))
+app = make_app("openmerce-checkout", routes, units=("checkout",))
 events.register(app)

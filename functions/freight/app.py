@@ -4,4 +4,4 @@ from omcore.http import make_app
 
 from functions.freight.routes import routes
 
-app = make_app("openmerce-freight", routes, require=())
+app = make_app("openmerce-freight", routes, units=("freight",))

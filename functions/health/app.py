@@ -4,4 +4,4 @@ from omcore.http import make_app
 
 from functions.health.routes import routes
 
-app = make_app("openmerce-health", routes, require=())
+app = make_app("openmerce-health", routes, units=("health",))

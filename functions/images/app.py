@@ -5,5 +5,5 @@ from omcore.http import make_app
 from functions.images import events
 from functions.images.routes import routes
 
-app = make_app("openmerce-images", routes, require=('JWT_KEY_STAFF', 'IMAGES_ORIGINALS_BUCKET', 'IMAGES_PUBLIC_BUCKET'))
+app = make_app("openmerce-images", routes, units=("images",))
 events.register(app)

@@ -4,4 +4,4 @@ from omcore.http import make_app
 
 from functions.payments.routes import routes
 
-app = make_app("openmerce-payments", routes, require=('MIDTRANS_SERVER_KEY',))
+app = make_app("openmerce-payments", routes, units=("payments",))

@@ -4,4 +4,4 @@ from omcore.http import make_app
 
 from functions.staff_auth.routes import routes
 
-app = make_app("openmerce-staff-auth", routes, require=('JWT_KEY_STAFF', 'ADMIN_PASSWORD'))
+app = make_app("openmerce-staff-auth", routes, units=("staff_auth",))

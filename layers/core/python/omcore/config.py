@@ -21,21 +21,35 @@ class ConfigError(RuntimeError):
 
 
 _MISSING = object()
-_ssm_cache: dict[str, str] = {}
+_ssm_cache: dict[str, str | None] = {}
 
 
-def _from_ssm(name: str, parameter: str) -> str:
+def _from_ssm(name: str, parameter: str) -> str | None:
+    """The SSM parameter's value. The first call fetches every ``*_SSM`` parameter of this function in one
+    GetParameters round trip per ten names (one client, created once), so a cold start pays for SSM once."""
     if parameter not in _ssm_cache:
         import boto3  # only functions configured through SSM pay for this import
         from botocore.config import Config
         from botocore.exceptions import BotoCoreError, ClientError
 
+        wanted = {v for k, v in os.environ.items() if k.endswith("_SSM") and v} | {parameter}
+        wanted = sorted(w for w in wanted if w not in _ssm_cache)
         client = boto3.client("ssm", config=Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 3}))
         try:
-            _ssm_cache[parameter] = client.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
-        except (BotoCoreError, ClientError) as exc:
+            for i in range(0, len(wanted), 10):
+                answer = client.get_parameters(Names=wanted[i:i + 10], WithDecryption=True)
+                for item in answer.get("Parameters", []):
+                    _ssm_cache[item["Name"]] = item["Value"]
+                # a parameter the operator did not create for an optional secret (REDIS_PASS without AUTH...) is
+                # unset, so its default applies; a required one is still refused by require(), naming the variable
+                for missing in answer.get("InvalidParameters", []):
+                    _ssm_cache[missing] = None
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "error")
+            raise ConfigError(f"{name}_SSM names {parameter!r}, which cannot be read: {code}") from None
+        except BotoCoreError as exc:
             raise ConfigError(f"{name}_SSM names {parameter!r}, which cannot be read: {type(exc).__name__}") from None
-    return _ssm_cache[parameter]
+    return _ssm_cache.get(parameter)
 
 
 def get(name: str, default=_MISSING) -> str:
@@ -88,12 +102,9 @@ def get_bool(name: str, default: bool = False) -> bool:
 
 
 def require(*names: str) -> None:
-    """Fail now, naming every missing variable, if any of ``names`` is unset.
-
-    Skipped when ``OPENMERCE_PACKAGING=1`` (the packager imports each function's app to read its route table)."""
-    if os.environ.get("OPENMERCE_PACKAGING") == "1":
-        return
+    """Fail now, naming every missing variable, if any of ``names`` is unset. There is no switch to skip this: the
+    packager gives the apps it reads placeholder values instead."""
     missing = [n for n in names if get(n, None) in (None, "")]
     if missing:
-        spelled = ", ".join(f"{n} (or {n}_FILE)" for n in missing)
+        spelled = ", ".join(f"{n} (or {n}_FILE / {n}_SSM)" for n in missing)
         raise ConfigError(f"missing required configuration: set {spelled}")
