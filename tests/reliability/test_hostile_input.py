@@ -1,8 +1,11 @@
 """Hostile input: schemathesis generates requests from the served OpenAPI document (anonymous, as a customer and
-as a staff member with every role) against the container server; no request may produce a 5xx."""
+as a staff member with every role) against the container server; no request may produce a 5xx. Plus the hand-made
+attacks schemathesis does not generate: deeply nested JSON bodies and junk posted to the payment webhook."""
 import os
 import subprocess
 import sys
+
+import pytest
 
 from support import DEFAULT_PASSWORD, create_customer, create_product, create_staff, login_customer, login_staff
 
@@ -32,3 +35,91 @@ def test_schemathesis_finds_no_server_error(container_server, make_api, areas, r
 
     generated = re.search(r"(\d+) generated", done.stdout)
     report.update({"generated_requests": int(generated.group(1)) if generated else None, "5xx": 0})
+
+
+# ------------------------------------------------------------------ deeply nested and oversized JSON (issue 12.11)
+
+DEEP = b"[" * 3000  # 3 KB; with "]" * 3000 it is even valid JSON
+JSON_ENDPOINTS = [
+    ("POST", "/api/v1/auth/login", "anonymous"),
+    ("POST", "/api/v1/auth/register-1", "anonymous"),
+    ("POST", "/api/v1/auth/reset-password-1", "anonymous"),
+    ("POST", "/api/v1/staff/auth/login", "anonymous"),
+    ("POST", "/api/v1/webhook/midtrans", "anonymous"),
+    ("POST", "/api/v1/customer/cart", "customer"),
+    ("PATCH", "/api/v1/customer/profile", "customer"),
+    ("POST", "/api/v1/customer/checkout", "customer"),
+    ("POST", "/api/v1/staff/dashboard/inventory/product-1", "staff"),
+    ("POST", "/api/v1/staff/dashboard/inventory/image-upload", "staff"),
+]
+
+
+@pytest.fixture
+def callers(make_api, midtrans):
+    create_customer()
+    customer = make_api()
+    login_customer(customer)
+    create_staff("nester", inv=True, fin=True, sys=True)
+    staff = make_api()
+    login_staff(staff, "nester", DEFAULT_PASSWORD)
+    return {"anonymous": make_api(), "customer": customer, "staff": staff}
+
+
+@pytest.mark.parametrize("body", [DEEP, DEEP + b"]" * 3000, b'{"a":' * 1500 + b"1" + b"}" * 1500,
+                                  b'{"items": ' + b"[" * 40 + b"]" * 40 + b"}"],
+                         ids=["unclosed", "closed", "objects", "depth-41"])
+def test_deeply_nested_json_is_a_400_on_every_json_endpoint(callers, body):
+    for method, path, who in JSON_ENDPOINTS:
+        resp = callers[who].request(method, path, body=body, headers={"content-type": "application/json"})
+        assert resp.status == 400, (method, path, resp)
+        assert "error" in resp.json
+
+
+def test_brackets_inside_strings_and_ordinary_nesting_are_still_accepted(callers):
+    from omcore.validate import json_too_deep
+
+    assert not json_too_deep(b'{"password": "' + b"[" * 500 + b'"}')
+    assert not json_too_deep(b'{"a": [[[{"b": "\\"[[["}]]]}')
+    assert json_too_deep(b"[" * 33) and not json_too_deep(b"[" * 32 + b"]" * 32)
+    # a login whose password is full of brackets reaches the login logic (401), not the shape check (400)
+    resp = callers["anonymous"].post("/api/v1/auth/login", json={"email": "buyer@example.com",
+                                                                 "password": "[" * 100 + "x"})
+    assert resp.status == 401, resp
+
+
+def test_webhook_body_limit_and_unverified_bodies_are_stored_truncated(callers, midtrans):
+    from omdb import db
+
+    anonymous = callers["anonymous"]
+    junk = {"transaction_status": "settlement", "status_code": "200", "signature_key": "0" * 128,
+            "order_id": "TEST-1", "gross_amount": "10.00", "padding": "x" * 14_000}
+    before = db.query_one("SELECT COUNT(*) AS n FROM payment_notifications")["n"]
+    for _ in range(40):  # 40 anonymous posts of ~14 KB each, all with a forged signature
+        assert anonymous.post("/api/v1/webhook/midtrans", json=junk).status == 401
+    rows = db.query("SELECT LENGTH(raw_body) AS n FROM payment_notifications ORDER BY id")[before:]
+    assert len(rows) == 40 and max(r["n"] for r in rows) <= 2048  # audit kept, junk not stored in full
+    assert sum(r["n"] for r in rows) <= 40 * 2048
+    big = dict(junk, padding="x" * 40_000)  # far beyond any Midtrans notification
+    resp = anonymous.post("/api/v1/webhook/midtrans", json=big)
+    assert resp.status == 413 and "error" in resp.json
+    # a real (signed) notification still fits comfortably
+    assert len(__import__("json").dumps(midtrans.notification("TEST-1", "settlement", gross_amount="10.00"))) < 4096
+
+
+def test_deeply_nested_multipart_is_a_400(callers):
+    """multipart/form-data whose parts nest thousands deep (each a multipart/mixed) exhausted the MIME parser's
+    recursion: a 500 on the staff upload endpoints."""
+    depth = 3000
+    body = b"".join(b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i, i + 1) for i in range(depth))
+    body += b'--b%d\r\nContent-Disposition: form-data; name="product_id"\r\n\r\nx\r\n' % depth
+    body += b"".join(b"--b%d--\r\n" % i for i in range(depth, -1, -1))
+    for path in ("/api/v1/staff/dashboard/inventory/product-2", "/api/v1/staff/dashboard/system/home-banner"):
+        resp = callers["staff"].request("POST", path, body=body,
+                                        headers={"content-type": "multipart/form-data; boundary=b0"})
+        assert resp.status == 400 and "error" in resp.json, (path, resp)
+    # one level of nesting is refused too: form-data never nests
+    once = (b"--a\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Disposition: form-data;"
+            b' name="picture"; filename="x.png"\r\n\r\nPNG\r\n--c--\r\n--a--\r\n')
+    resp = callers["staff"].request("POST", "/api/v1/staff/dashboard/inventory/product-2", body=once,
+                                    headers={"content-type": "multipart/form-data; boundary=a"})
+    assert resp.status == 400, resp

@@ -20,14 +20,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import time
 from typing import Callable, Iterable
 
 from chalice import Blueprint, Chalice, Response
 
 from . import config
-from .errors import ApiError, PayloadTooLarge, classify, register
+from .errors import ApiError, BadRequest, PayloadTooLarge, classify, register
+from . import log as request_log
 from .log import get_logger
-from .validate import Fields, parse_json_object
+from .validate import Fields, json_too_deep, parse_json_object
 
 log = get_logger("http")
 
@@ -35,6 +38,9 @@ log = get_logger("http")
 register(config.ConfigError, 503, "this service is not fully configured yet; please try again later")
 
 DEFAULT_MAX_BODY = 64 * 1024
+# Midtrans HTTP notifications are a flat JSON object of 1-3 KB (a few optional arrays: va_numbers,
+# payment_amounts; custom fields of at most 255 characters each); 16 KB leaves ample room.
+WEBHOOK_MAX_BODY = 16 * 1024
 JSON_HEADERS = {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff"}
 
 
@@ -79,6 +85,13 @@ class Request:
 
     def json(self) -> dict:
         return parse_json_object(self.raw_body)
+
+    def body_text(self) -> str:
+        """The body as text (invalid UTF-8 replaced) for a view that parses and audits it itself (the payment
+        webhook); a body nested more deeply than any JSON we accept is refused (400) before anything decodes it."""
+        if json_too_deep(self.raw_body):
+            raise BadRequest("request body is nested too deeply")
+        return self.raw_body.decode("utf-8", errors="replace")
 
     def fields(self) -> Fields:
         """The JSON object body as typed fields."""
@@ -149,6 +162,9 @@ class Routes:
 
     def __init__(self, import_name: str):
         self.blueprint = Blueprint(import_name)
+        # functions.<capability>.routes → "<capability>": every log line of its requests says which capability
+        parts = import_name.split(".")
+        self.capability = parts[-2] if len(parts) >= 2 and parts[-1] == "routes" else import_name
         self.table: list[tuple[str, tuple[str, ...], str]] = []
         self._described: list[tuple] = []
 
@@ -159,7 +175,7 @@ class Routes:
         def decorator(view: Callable[[Request], Reply]):
             @functools.wraps(view)
             def handler(*_args):
-                return dispatch(self.blueprint.current_request, view, guard, max_body)
+                return dispatch(self.blueprint.current_request, view, guard, max_body, self.capability)
 
             self.blueprint.route(path, methods=list(methods), content_types=["*/*"])(handler)
             self.table.append((path, methods, view.__module__ + "." + view.__name__))
@@ -174,7 +190,32 @@ class Routes:
         return list(self._described)
 
 
-def dispatch(chalice_request, view, guard, max_body) -> Response:
+def dispatch(chalice_request, view, guard, max_body, capability: str | None = None) -> Response:
+    """Serve one request inside its log scope: every line logged meanwhile carries the request id (API Gateway's
+    ``requestContext.requestId``; the container's WSGI bridge fills it too), the capability and what the guard and
+    the service bind (customer/staff id, order id). The id is answered in ``X-Request-Id``, and one ``request``
+    line per request records method, path, status, duration and, for a non-2xx answer, its error message."""
+    started = time.perf_counter()
+    token = request_log.begin(request_id=(getattr(chalice_request, "context", None) or {}).get("requestId"),
+                              capability=capability)
+    try:
+        response = _answer(chalice_request, view, guard, max_body)
+        fields = {"method": getattr(chalice_request, "method", "?"),
+                  "path": (getattr(chalice_request, "context", None) or {}).get("path"),
+                  "status": response.status_code, "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
+        if response.status_code >= 400 and isinstance(response.body, str) and response.body.startswith("{"):
+            try:
+                fields["error"] = str(json.loads(response.body).get("error"))[:200]
+            except ValueError:
+                pass
+        log.info("request", extra={"fields": fields})
+        response.headers["X-Request-Id"] = request_log.context()["request_id"]
+        return response
+    finally:
+        request_log.end(token)
+
+
+def _answer(chalice_request, view, guard, max_body) -> Response:
     req = None
     try:
         req = Request(chalice_request, max_body)
@@ -199,14 +240,18 @@ def dispatch(chalice_request, view, guard, max_body) -> Response:
 BINARY_TYPES = ["multipart/form-data", "application/octet-stream", "image/*"]
 
 
-BASE_SETTINGS = ("DB_HOST", "DB_USER", "DB_NAME", "REDIS_HOST")
+def make_app(app_name: str, *route_sets: Routes, units: tuple) -> Chalice:
+    """A Chalice app with our conventions, holding the given capabilities' routes. The settings the deployment
+    units cannot work without (from the registry in ``omcore.settings``) are checked now, so a misconfigured function
+    fails at start with a message naming the variable instead of answering its first request with an error."""
+    from .settings import required_for
 
+    config.require(*required_for(*units))
+    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+        from . import snapstart
+        from .settings import CAPABILITIES
 
-def make_app(app_name: str, *route_sets: Routes, require: tuple = ()) -> Chalice:
-    """A Chalice app with our conventions, holding the given capabilities' routes. The settings the app cannot work
-    without (``BASE_SETTINGS`` plus ``require``) are checked now, so a misconfigured function fails at start with
-    a message naming the variable instead of answering its first request with an error."""
-    config.require(*BASE_SETTINGS, *require)
+        snapstart.register(tuple(u for u in units if u in CAPABILITIES))
     app = Chalice(app_name=app_name)
     app.debug = config.get_bool("CHALICE_DEBUG", False)
     # exactly the binary types the API uses (the template declares the same): Chalice checks every response

@@ -22,13 +22,15 @@ def parse(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, Upl
     try:
         message = BytesParser(policy=HTTP).parsebytes(
             b"Content-Type: " + content_type.encode("latin-1") + b"\r\nMIME-Version: 1.0\r\n\r\n" + body)
-    except (UnicodeError, ValueError):
+    except (UnicodeError, ValueError, RecursionError):  # RecursionError: parts nested thousands deep
         raise BadRequest("malformed multipart body") from None
     if not message.is_multipart():
         raise BadRequest("malformed multipart body")
     fields: dict[str, str] = {}
     files: dict[str, UploadedFile] = {}
     for part in message.iter_parts():
+        if part.is_multipart():  # form-data never nests (RFC 7578)
+            raise BadRequest("malformed multipart body: nested parts")
         name = part.get_param("name", header="content-disposition")
         if not name:
             continue

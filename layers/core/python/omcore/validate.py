@@ -17,14 +17,44 @@ _EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z
                        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
 
-def parse_json_object(raw: bytes | str | None) -> dict:
+MAX_JSON_DEPTH = 32
+_JSON_STRING_RE = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET_RE = re.compile(rb"[\[\]{}]")
+
+
+def json_too_deep(raw: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a JSON text nests arrays/objects more than ``max_depth`` levels (brackets inside strings do not
+    count). Checked before decoding: a few thousand ``[`` would otherwise exhaust the decoder's recursion limit
+    (a ``RecursionError``, i.e. a 500) or make every later walk over the value expensive."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if data.count(b"[") + data.count(b"{") <= max_depth:  # the usual body: cannot be deeper than its openers
+        return False
+    depth = 0
+    for match in _JSON_BRACKET_RE.finditer(_JSON_STRING_RE.sub(b'""', data)):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            if depth > max_depth:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def parse_json(raw: bytes | str, max_depth: int = MAX_JSON_DEPTH):
+    """Decode a JSON text that must be reasonably shaped; anything else is a 400 (never a 500)."""
+    if json_too_deep(raw, max_depth):
+        raise BadRequest(f"request body is nested too deeply (at most {max_depth} levels)")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BadRequest("request body is not valid JSON") from None
+
+
+def parse_json_object(raw: bytes | str | None, max_depth: int = MAX_JSON_DEPTH) -> dict:
     """Decode a request body that must be a JSON object."""
     if raw is None or raw == b"" or raw == "":
         raise BadRequest("request body must be a JSON object")
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("request body is not valid JSON") from None
+    value = parse_json(raw, max_depth)
     if not isinstance(value, dict):
         raise BadRequest("request body must be a JSON object")
     return value

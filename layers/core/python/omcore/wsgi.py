@@ -4,8 +4,15 @@ Each HTTP request is translated into the API Gateway (REST, proxy integration) e
 Chalice app is called exactly as Lambda calls it, and its response dict is written back — so a route behaves the
 same on both targets. What API Gateway does in front of Lambda is reproduced here: route matching (unknown path →
 403 ``Missing Authentication Token``), base64 bodies for binary media types, the client IP in
-``requestContext.identity.sourceIp`` (from ``X-Forwarded-For`` behind ``TRUSTED_PROXY_HOPS`` proxies), and a request
-size limit (413 JSON; ``MAX_BODY_BYTES``, default 16 MiB).
+``requestContext.identity.sourceIp`` (see "Client address" below), and a request size limit (413 JSON;
+``MAX_BODY_BYTES``, default 16 MiB).
+
+Client address: the TCP peer (``REMOTE_ADDR``), unless that peer is a configured proxy — ``FORWARDED_ALLOW_IPS``,
+comma-separated addresses or CIDRs (default ``127.0.0.1,::1``; ``*`` trusts every peer and is only for a network
+where nothing else can reach the server). Only then is ``X-Forwarded-For`` read, from the right, for at most
+``TRUSTED_PROXY_HOPS`` proxies, each of which must itself be a configured proxy address: the client is the first
+address, from the right, that was appended by a trusted proxy and is not one itself. Anyone who can reach the
+server directly therefore gets their own address, whatever header they send.
 
 Worker model: Chalice keeps ``current_request`` on the app object, so calls into one app are serialised with a lock.
 Under gunicorn use sync workers (one request per process; the lock is then uncontended); the local run's threaded
@@ -17,6 +24,7 @@ the real targets, with immutable caching headers.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import re
 import threading
@@ -41,12 +49,12 @@ _USERCONTENT_RE = re.compile(r"^/usercontent/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4
 class _Context:
     """The parts of the Lambda context object Chalice and our handlers read."""
 
-    def __init__(self, function_name: str, timeout_ms: int):
+    def __init__(self, function_name: str, timeout_ms: int, request_id: str | None = None):
         self.function_name = function_name
         self.function_version = "$LATEST"
         self.invoked_function_arn = ""
         self.memory_limit_in_mb = 0
-        self.aws_request_id = str(uuid.uuid4())
+        self.aws_request_id = request_id or str(uuid.uuid4())
         self.log_group_name = self.log_stream_name = ""
         self.identity = self.client_context = None
         self._deadline = time.monotonic() + timeout_ms / 1000
@@ -55,8 +63,24 @@ class _Context:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+# An incoming X-Request-Id (set by an edge proxy or a client tracing its own calls) is kept when it is a plain token;
+# anything else is replaced by a fresh id, so a log line never carries client-chosen text beyond this alphabet.
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+
+
+def _request_id(incoming: str | None) -> str:
+    return incoming if incoming and _REQUEST_ID_RE.match(incoming) else str(uuid.uuid4())
+
+
+_HEADER_NAMES: dict[str, str] = {}  # WSGI environ key → header name, filled as requests arrive
+_STATUS_LINES: dict[int, str] = {}
+
+
 def _status_line(code: int) -> str:
-    return f"{code} {_STATUS_TEXT.get(code, 'Unknown')}"
+    line = _STATUS_LINES.get(code)
+    if line is None:
+        line = _STATUS_LINES[code] = f"{code} {_STATUS_TEXT.get(code, 'Unknown')}"
+    return line
 
 
 def _json(start_response, code: int, body: dict, headers: list | None = None):
@@ -68,7 +92,7 @@ def _json(start_response, code: int, body: dict, headers: list | None = None):
 
 class ChaliceWSGI:
     def __init__(self, app, *, usercontent: bool = False, max_body: int | None = None,
-                 trusted_hops: int | None = None, timeout_ms: int = 30000):
+                 trusted_hops: int | None = None, timeout_ms: int = 30000, forwarded_allow_ips: str | None = None):
         from chalice.local import RouteMatcher  # only the container/local targets pay for this import
 
         self.app = app
@@ -76,29 +100,48 @@ class ChaliceWSGI:
         self.binary_types = list(app.api.binary_types)
         self.max_body = max_body if max_body is not None else config.get_int("MAX_BODY_BYTES", 16 * 1024 * 1024)
         self.trusted_hops = trusted_hops if trusted_hops is not None else config.get_int("TRUSTED_PROXY_HOPS", 0)
+        self.trusted_proxies = parse_proxy_list(config.get("FORWARDED_ALLOW_IPS", DEFAULT_FORWARDED_ALLOW_IPS)
+                                                if forwarded_allow_ips is None else forwarded_allow_ips)
         self.usercontent = usercontent
         self.timeout_ms = timeout_ms
         self._lock = threading.Lock()
         self._s3 = None
+        self._routes: dict = {}
 
     # -- request → event -------------------------------------------------------------------------------------
 
     def _client_ip(self, environ) -> str:
         remote = environ.get("REMOTE_ADDR", "") or "unknown"
-        if self.trusted_hops <= 0:
-            return remote
+        if self.trusted_hops <= 0 or not _is_trusted(remote, self.trusted_proxies):
+            return remote  # a direct client: its own address, whatever X-Forwarded-For says
         chain = [p.strip() for p in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
-        chain.append(remote)
-        # the address our nearest trusted proxy saw: count trusted hops from the right
-        index = len(chain) - 1 - self.trusted_hops
-        return chain[index] if index >= 0 else chain[0]
+        client = remote
+        for hop in range(self.trusted_hops):
+            # ``client`` is a trusted proxy, so the entry it appended (the next from the right) is believable
+            if not chain:
+                break
+            candidate = _parse_ip(chain.pop())
+            if candidate is None:
+                break  # not an address: keep the last trusted hop rather than a forged string
+            client = str(candidate)
+            if hop + 1 < self.trusted_hops and _is_trusted(client, self.trusted_proxies):
+                continue
+            break
+        return client
 
     @staticmethod
     def _headers(environ) -> dict:
         headers = {}
+        names = _HEADER_NAMES
         for key, value in environ.items():
-            if key.startswith("HTTP_"):
-                headers[key[5:].replace("_", "-").lower()] = value
+            name = names.get(key)
+            if name is None:
+                if not key.startswith("HTTP_"):
+                    continue
+                name = key[5:].replace("_", "-").lower()
+                if len(names) < 512:  # the same few dozen header names arrive again and again
+                    names[key] = name
+            headers[name] = value
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = environ["CONTENT_TYPE"]
         if environ.get("CONTENT_LENGTH"):
@@ -121,10 +164,16 @@ class ChaliceWSGI:
         except UnicodeError:
             path = raw_path
         query = environ.get("QUERY_STRING", "")
-        try:
-            match = self.matcher.match_route(path)
-        except ValueError:
-            return None
+        match = self._routes.get(path)
+        if match is None:
+            try:
+                match = self.matcher.match_route(path)
+            except ValueError:
+                return None
+            # Chalice's matcher walks every route per request; a path always matches the same way, so remember
+            # it (bounded: paths with ids are many, but each is cheap to match again once the table is full)
+            if len(self._routes) < 4096:
+                self._routes[path] = match
         headers = self._headers(environ)
         multi_query = parse_qs(query, keep_blank_values=True) if query else None
         event = {
@@ -141,7 +190,7 @@ class ChaliceWSGI:
                 "resourcePath": match.route,
                 "httpMethod": method,
                 "path": path,
-                "requestId": str(uuid.uuid4()),
+                "requestId": _request_id(headers.get("x-request-id")),
                 "identity": {"sourceIp": self._client_ip(environ), "userAgent": headers.get("user-agent", "")},
             },
             "body": None,
@@ -178,7 +227,8 @@ class ChaliceWSGI:
             return _json(start_response, 403, {"message": "Missing Authentication Token"},
                          [("x-amzn-ErrorType", "MissingAuthenticationTokenException")])
         with self._lock:
-            response = self.app(event, _Context(self.app.app_name, self.timeout_ms))
+            response = self.app(event, _Context(self.app.app_name, self.timeout_ms,
+                                                event["requestContext"]["requestId"]))
         return self._write(response, start_response, head=event["httpMethod"] == "HEAD")
 
     @staticmethod
@@ -189,12 +239,13 @@ class ChaliceWSGI:
             body = base64.b64decode(body)
         elif isinstance(body, str):
             body = body.encode("utf-8")
-        headers = []
-        for name, value in (response.get("headers") or {}).items():
-            headers.append((name, str(value)))
-        for name, values in (response.get("multiValueHeaders") or {}).items():
-            for value in values:
-                headers.append((name, str(value)))
+        single = response.get("headers") or {}
+        headers = [(name, value if type(value) is str else str(value)) for name, value in single.items()]
+        multi = response.get("multiValueHeaders")
+        if multi:
+            for name, values in multi.items():
+                for value in values:
+                    headers.append((name, str(value)))
         if not any(n.lower() == "content-length" for n, _ in headers):
             headers.append(("Content-Length", str(len(body))))
         start_response(_status_line(status), headers)
@@ -221,6 +272,49 @@ class ChaliceWSGI:
                                   ("Cache-Control", "public, max-age=31536000, immutable"),
                                   ("Content-Length", str(len(data))), ("X-Content-Type-Options", "nosniff")])
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [data]
+
+
+DEFAULT_FORWARDED_ALLOW_IPS = "127.0.0.1,::1"
+
+
+def parse_proxy_list(value: str | None):
+    """``FORWARDED_ALLOW_IPS``: comma-separated addresses/CIDRs; ``*`` = every peer; empty = none. A malformed entry
+    is a configuration error (raised at start), never silently ignored."""
+    text = (value or "").strip()
+    if text == "*":
+        return "*"
+    networks = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise config.ConfigError(f"FORWARDED_ALLOW_IPS: {part!r} is not an IP address or CIDR") from None
+    return tuple(networks)
+
+
+def _parse_ip(text: str):
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # "[2001:db8::1]:443"
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:  # "203.0.113.7:51234"
+        text = text.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _is_trusted(address: str, proxies) -> bool:
+    if proxies == "*":
+        return True
+    ip = _parse_ip(address)
+    if ip is None:
+        return False
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == net.version and ip in net for net in proxies)
 
 
 def make_wsgi_app(app, **kwargs) -> ChaliceWSGI:
