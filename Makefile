@@ -5,10 +5,12 @@ dev:
 # Run every test.
 test:
 	bin/test
-# Build every Lambda package, the layers and infra/template.yaml from scratch (into build/), and report sizes.
+# Build every Lambda package, the layers (arm64 unless ARCH=x86_64) and infra/template.yaml from scratch (into
+# build/), from the lock file, and report sizes.
+ARCH ?= arm64
 package:
 	bin/setup
-	.venv/bin/python infra/build.py
+	.venv/bin/python infra/build.py --arch $(ARCH)
 # Run every benchmark (bench/) and write bench/results/report.md.
 bench:
 	bin/setup
