@@ -249,3 +249,22 @@ def freight_rates(areas):
     from functions.freight import demo
 
     demo.load()
+
+
+def pytest_sessionstart(session):
+    if not hasattr(session.config, "workerinput"):  # the controller (or a run without xdist)
+        from support import _summary_path
+
+        if os.path.exists(_summary_path()):
+            os.unlink(_summary_path())
+
+
+def pytest_terminal_summary(terminalreporter):
+    from support import _summary_path
+
+    if hasattr(terminalreporter.config, "workerinput") or not os.path.exists(_summary_path()):
+        return
+    with open(_summary_path(), encoding="utf-8") as fh:
+        terminalreporter.write_sep("-", "what ships")
+        terminalreporter.write(fh.read())
+    os.unlink(_summary_path())

@@ -302,3 +302,17 @@ def make_image(fmt: str = "JPEG", size=(64, 48), color=(200, 80, 40), **save) ->
     out = io.BytesIO()
     img.save(out, fmt, **save)
     return out.getvalue()
+
+
+def _summary_path() -> str:
+    import tempfile
+
+    from settings import NAMESPACE
+
+    return os.path.join(tempfile.gettempdir(), f"om-test-summary-{NAMESPACE or 'default'}.txt")
+
+
+def report_summary(text: str) -> None:
+    """A line for the end of the run (printed by conftest's terminal summary, also under xdist)."""
+    with open(_summary_path(), "a", encoding="utf-8") as fh:
+        fh.write(text.rstrip() + "\n")

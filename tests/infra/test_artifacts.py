@@ -1,0 +1,452 @@
+"""What ships to AWS runs as deployed: every function of infra/template.yaml, built by infra/build.py (from the lock
+file's wheels, for this machine's CPU), laid out as Lambda lays it out and started in a bare python3.12 with exactly
+the template's environment (secrets from SSM served by moto, MySQL through a password-protected account, a Redis
+that requires AUTH, the fake Midtrans), answers real events: API Gateway proxy events for routes that read MySQL and
+Redis, the SQS event of the image converter, the schedule event of order expiry. One function also runs under the
+real Runtime Interface Client against a local Runtime API, SnapStart's hooks run in the runtime's order, and the
+same requests get byte-identical answers from a Lambda package and from the container entrypoint.
+
+Nothing here weakens a function's start-up check: a missing setting fails the function as it would on Lambda."""
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+import settings as test_settings
+from lambda_runtime import (BASE_PYTHON, RuntimeApi, Sandbox, api_event, cookies_of, make_runtime_dir,
+                            schedule_event, sqs_s3_event, template_parameter_defaults)
+from support import DEFAULT_PASSWORD, report_summary, create_customer, create_order, create_product, create_staff, make_image
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+pytestmark = [pytest.mark.xdist_group("lambda-artifacts")]
+
+SECRETS_PREFIX = "/openmerce/artifact-test"
+ORIGINALS, PUBLIC = "om-art-originals", "om-art-public"
+MAIL_FROM = "shop@example.com"
+
+
+def _machine_arch() -> str:
+    import platform
+
+    return "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
+
+
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory):
+    """`make package` for this machine's CPU, from the hash-checked wheels bin/setup fetched (no registry)."""
+    out = tmp_path_factory.mktemp("build")
+    done = subprocess.run([sys.executable, "infra/build.py", "--arch", _machine_arch(), "--wheelhouse", ".cache/wheels",
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return str(out)
+
+
+@pytest.fixture(scope="module")
+def template():
+    with open(os.path.join(ROOT, "infra", "template.yaml"), encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@pytest.fixture(scope="module")
+def runtime_dir(tmp_path_factory):
+    return make_runtime_dir(str(tmp_path_factory.mktemp("var-runtime")))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def auth_redis(tmp_path_factory):
+    """A Redis that requires AUTH, as ElastiCache with a token does (the password arrives through SSM)."""
+    port, password = _free_port(), secrets.token_hex(12)
+    proc = subprocess.Popen([shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port),
+                             "--bind", "127.0.0.1", "--requirepass", password, "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path_factory.mktemp("redis"))],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    yield port, password
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def lambda_db_user(database):
+    """A MySQL account with a password and rights on this worker's database only (the functions' RDS user)."""
+    from omdb import db
+
+    user = f"om_lambda_{test_settings.NAMESPACE}{test_settings.WORKER_INDEX}"
+    password = "Pw-" + secrets.token_hex(12)
+    name = os.environ["DB_NAME"]
+    db.execute(f"DROP USER IF EXISTS '{user}'@'%'")
+    db.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
+    db.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE, LOCK TABLES ON `{name}`.* TO '{user}'@'%'")
+    yield user, password
+    db.execute(f"DROP USER IF EXISTS '{user}'@'%'")
+
+
+@pytest.fixture
+def lambda_world(aws, auth_redis, lambda_db_user, areas, freight_rates, template, midtrans):
+    """The AWS side as the template wires it, on 127.0.0.1: SSM secrets, buckets, the SES identity; returns the
+    local value of every template parameter and resource the functions' environments refer to."""
+    import boto3
+
+    redis_port, redis_password = auth_redis
+    import redis
+
+    redis.Redis(host="127.0.0.1", port=redis_port, password=redis_password).flushall()  # no cache from another test
+    db_user, db_password = lambda_db_user
+    secret_values = {"DB_PASS": db_password, "REDIS_PASS": redis_password,
+                     "JWT_KEY_CUSTOMER": secrets.token_urlsafe(32), "JWT_KEY_STAFF": secrets.token_urlsafe(32),
+                     "ADMIN_PASSWORD": "Adm1n#" + secrets.token_hex(6), "MIDTRANS_SERVER_KEY": midtrans.server_key}
+    # FREIGHT_AUTHORIZATION is left out on purpose: an optional secret the operator did not create is unset
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    for name, value in secret_values.items():
+        ssm.put_parameter(Name=f"{SECRETS_PREFIX}/{name}", Value=value, Type="SecureString", Overwrite=True)
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=ORIGINALS)
+    s3.create_bucket(Bucket=PUBLIC)
+    boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress=MAIL_FROM)
+    refs = template_parameter_defaults(template)
+    refs.update({
+        "SecretsPrefix": SECRETS_PREFIX, "DbHost": "127.0.0.1", "DbPort": "3306", "DbUser": db_user,
+        "DbName": os.environ["DB_NAME"], "RedisHost": "127.0.0.1", "RedisPort": str(redis_port), "RedisTls": "false",
+        "MailFrom": MAIL_FROM, "MidtransBaseUrlSnap": midtrans.base_url + "/snap/v1",
+        "MidtransBaseUrlCoreApi": midtrans.base_url, "OriginalsBucket": ORIGINALS, "PublicBucket": PUBLIC,
+    })
+    extra_env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+                 "AWS_ENDPOINT_URL": aws}
+    return {"refs": refs, "extra_env": extra_env, "secrets": secret_values, "s3": s3}
+
+
+def _functions(template):
+    return [name for name, res in template["Resources"].items() if res["Type"] == "AWS::Serverless::Function"]
+
+
+class Fleet:
+    """Every template function, each started once (a cold start) and kept warm for the test's requests."""
+
+    def __init__(self, template, build_dir, root, runtime_dir, world):
+        self.args = (template, build_dir, root, runtime_dir, world["refs"], world["extra_env"])
+        self.sandboxes: dict[str, Sandbox] = {}
+        self.problems: dict[str, str] = {}
+        self.answered: set[str] = set()
+
+    def get(self, logical) -> Sandbox:
+        if logical not in self.sandboxes:
+            sandbox = Sandbox(self.args[0], logical, *self.args[1:])
+            init = sandbox.start()
+            self.sandboxes[logical] = sandbox
+            if "init_error" in init:
+                self.problems[logical] = f"did not start: {init['init_error']}: {init['message']}\n{init['trace']}"
+        return self.sandboxes[logical]
+
+    def call(self, logical, event, expect=None):
+        sandbox = self.get(logical)
+        if logical in self.problems and logical not in self.answered:
+            return None
+        out = sandbox.invoke(event)
+        if "result" not in out:
+            self.problems[logical] = f"raised {out.get('errorType')}: {out.get('errorMessage')}\n{out.get('trace')}"
+            return None
+        result = out["result"]
+        if expect is not None:
+            status = result.get("statusCode")
+            if status != expect:
+                self.problems.setdefault(logical, f"{event.get('httpMethod')} {event.get('path')} answered {status}: "
+                                                  f"{result.get('body')}\n{sandbox.log}")
+                return result
+        self.answered.add(logical)
+        return result
+
+    def stop(self):
+        for sandbox in self.sandboxes.values():
+            sandbox.stop()
+
+
+@pytest.fixture
+def fleet(template, build_dir, runtime_dir, lambda_world, tmp_path):
+    f = Fleet(template, build_dir, str(tmp_path), runtime_dir, lambda_world)
+    yield f
+    f.stop()
+
+
+def _body(result) -> dict:
+    return json.loads(result["body"]) if result and result.get("body") else {}
+
+
+def test_every_template_function_starts_in_bare_python_and_answers_real_events(fleet, template, lambda_world,
+                                                                                midtrans):
+    import requests
+
+    from omdb import db
+    from omdb.ids import to_bin
+
+    admin_password = lambda_world["secrets"]["ADMIN_PASSWORD"]
+    create_staff("admin", admin_password, name="Owner", sys=True, inv=True, fin=True)
+    customer_id = create_customer("buyer@example.com")
+    pid = create_product("Kopi Gayo", price=50000, stock=10, weight=0.5)
+
+    # public reads (MySQL + Redis, 2xx with real data)
+    r = fleet.call("HealthFunction", api_event("GET", "/api/v1/health/ready"), 200)
+    r = fleet.call("CatalogueFunction", api_event("GET", "/api/v1/product"), 200)
+    assert r is None or "Kopi Gayo" in r["body"]
+    r = fleet.call("CatalogueFunction", api_event("GET", "/api/v1/category"), 200)
+    assert r is None or "Kopi" in r["body"]
+
+    # customer: login, profile, address, cart, freight, checkout
+    r = fleet.call("AuthFunction", api_event("POST", "/api/v1/auth/login", body={
+        "email": "buyer@example.com", "password": DEFAULT_PASSWORD, "remember_me": False}), 200)
+    customer = {k: v for k, v in cookies_of(r or {}).items() if v}
+    r = fleet.call("AccountFunction", api_event("GET", "/api/v1/customer/profile", cookies=customer), 200)
+    assert r is None or _body(r).get("email") == "buyer@example.com"
+    r = fleet.call("AccountFunction", api_event("POST", "/api/v1/customer/address", cookies=customer, body={
+        "label": "Rumah", "full_address": "Jl. Medan Merdeka 1", "note": "", "recipient_name": "Budi",
+        "phone_number": "081234567890", "shipping_area": 25410, "postal_code": "10110"}), 200)
+    address = _body(r).get("id")
+    fleet.call("CartFunction", api_event("POST", "/api/v1/customer/cart", cookies=customer,
+                                         body={"id": pid, "quantity": 2}), 200)
+    fleet.call("CartFunction", api_event("POST", "/api/v1/customer/cart-checked", cookies=customer,
+                                         body={"id": pid, "state": True}), 200)
+    r = fleet.call("CartFunction", api_event("GET", "/api/v1/customer/cart", cookies=customer), 200)
+    assert r is None or pid in r["body"]
+    r = fleet.call("FreightFunction", api_event("GET", "/api/v1/freight-rates",
+                                                query={"product_id": pid, "area_id": "25410"}), 200)
+    assert r is None or _body(r)
+    fleet.call("CheckoutFunction", api_event("GET", "/api/v1/customer/pre-freight", cookies=customer,
+                                             query={"id": str(address)}), 200)
+    r = fleet.call("CheckoutFunction", api_event("POST", "/api/v1/customer/checkout", cookies=customer, body={
+        "courier_code": "sicepat-REG", "address_code": address}), 200)
+    order_id = _body(r).get("order_id")
+
+    # Midtrans: the settlement notification for that order pays it
+    if order_id is not None:
+        (midtrans_id,) = [k for k in midtrans.transactions if k.endswith(f"-{order_id}")]
+        midtrans.set_status(midtrans_id, "settlement")
+        fleet.call("PaymentsFunction", api_event("POST", "/api/v1/webhook/midtrans",
+                                                 body=midtrans.notification(midtrans_id, "settlement")), 200)
+        assert db.query_one("SELECT is_paid FROM orders WHERE id = %s", (order_id,))["is_paid"]
+
+    # the schedule: an unpaid order past its payment window is expired and its stock released
+    stale = create_order(customer_id, [(pid, 1)], status="awaiting_payment")
+    db.execute("UPDATE orders SET payment_expires_at = UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE WHERE id = %s", (stale,))
+    r = fleet.call("CheckoutExpireOrdersFunction", schedule_event())
+    assert r is None or r.get("expired", 0) >= 1, r
+    assert db.query_one("SELECT status FROM orders WHERE id = %s", (stale,))["status"] != "awaiting_payment"
+
+    # staff: login, back office read, presigned upload, then the converter's SQS event
+    r = fleet.call("StaffAuthFunction", api_event("POST", "/api/v1/staff/auth/login", body={
+        "username": "admin", "password": admin_password}), 200)
+    staff = {k: v for k, v in cookies_of(r or {}).items() if v}
+    r = fleet.call("BackofficeFunction", api_event("GET", "/api/v1/staff/dashboard/inventory/product",
+                                                   cookies=staff), 200)
+    assert r is None or "Kopi Gayo" in r["body"]
+    jpeg = make_image("JPEG", size=(640, 480))
+    r = fleet.call("ImagesFunction", api_event("POST", "/api/v1/staff/dashboard/inventory/image-upload",
+                                               cookies=staff, body={"product_id": pid, "content_type": "image/jpeg",
+                                                                    "size": len(jpeg)}), 201)
+    if r is not None and r["statusCode"] == 201:
+        upload = _body(r)
+        sent = requests.post(upload["url"], data=upload["fields"], files={"file": ("a.jpg", jpeg, "image/jpeg")},
+                             timeout=10)
+        assert sent.status_code in (200, 201, 204), sent.text
+        key = upload["fields"]["key"]
+        r = fleet.call("ImagesConvertImagesFunction", sqs_s3_event(ORIGINALS, key, len(jpeg)))
+        assert r is None or r.get("batchItemFailures") == [], r
+        webp = upload["file"]
+        listed = lambda_world["s3"].list_objects_v2(Bucket=PUBLIC).get("Contents", [])
+        assert any(obj["Key"].endswith(webp) for obj in listed), listed
+
+    functions = _functions(template)
+    started = [f for f in functions if f in fleet.sandboxes and not fleet.sandboxes[f].init.get("init_error")]
+    ok = [f for f in functions if f in fleet.answered and f not in fleet.problems]
+    lines = [f"{len(ok)}/{len(functions)} functions start and answer (Lambda packages in a bare python3.12)"]
+    for logical in functions:
+        sandbox = fleet.sandboxes.get(logical)
+        init = f"{sandbox.init['init_ms']:.0f} ms import" if sandbox and "init_ms" in (sandbox.init or {}) else "-"
+        lines.append(f"  {logical:32} {'ok' if logical in ok else 'FAILED'}  ({init})")
+    report_summary("\n".join(lines))
+    assert not fleet.problems, "\n\n".join(f"{k}: {v}" for k, v in fleet.problems.items())
+    assert started == functions and ok == functions, set(functions) - set(ok)
+    assert db.query_one("SELECT COUNT(*) AS n FROM orders WHERE customer_refer = %s",
+                        (to_bin(customer_id),))["n"] == 2
+
+
+def test_a_function_without_its_secrets_refuses_to_start(template, build_dir, runtime_dir, lambda_world, tmp_path):
+    """The start-up check is real in the artefact: drop one SSM secret and the function stops at import, naming it."""
+    import boto3
+
+    boto3.client("ssm", region_name="us-east-1").delete_parameter(Name=f"{SECRETS_PREFIX}/JWT_KEY_STAFF")
+    sandbox = Sandbox(template, "StaffAuthFunction", build_dir, str(tmp_path), runtime_dir, lambda_world["refs"],
+                      lambda_world["extra_env"])
+    try:
+        init = sandbox.start()
+    finally:
+        sandbox.stop()
+    assert init.get("init_error") == "ConfigError", init
+    assert "JWT_KEY_STAFF" in init["message"]
+
+
+def test_a_function_under_the_real_runtime_interface_client(template, build_dir, runtime_dir, lambda_world,
+                                                            tmp_path):
+    """CatalogueFunction through awslambdaric, the Runtime API protocol and the template's Handler string: exactly
+    Lambda's init path (module layout, handler lookup, event loop)."""
+    create_product("Kopi Toraja", price=60000, stock=3)
+    sandbox = Sandbox(template, "CatalogueFunction", build_dir, str(tmp_path), runtime_dir, lambda_world["refs"],
+                      lambda_world["extra_env"])
+    api = RuntimeApi()
+    env = dict(sandbox.env, AWS_LAMBDA_RUNTIME_API=api.address,
+               PYTHONPATH=os.pathsep.join([sandbox.task, os.path.join(sandbox.opt, "python", "lib", "python3.12",
+                                                                      "site-packages"),
+                                           os.path.join(sandbox.opt, "python"), runtime_dir]))
+    proc = subprocess.Popen([BASE_PYTHON, "-S", "-m", "awslambdaric", sandbox.props["Handler"]], cwd=sandbox.task,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        kind, payload = api.invoke(api_event("GET", "/api/v1/product", query={"search": "toraja"}))
+        assert kind == "response", payload
+        assert payload["statusCode"] == 200, payload
+        assert "Kopi Toraja" in payload["body"]
+        kind, payload = api.invoke(api_event("GET", "/api/v1/product", query={"id": "not-a-uuid"}))
+        assert kind == "response" and payload["statusCode"] == 400, payload
+        assert json.loads(payload["body"])["error"]
+        assert not api.init_errors
+    finally:
+        proc.kill()
+        out = proc.communicate(timeout=10)[0].decode(errors="replace")
+        api.close()
+    assert "Traceback" not in out, out[-3000:]
+
+
+def test_snapstart_hooks_run_in_the_runtimes_order(template, build_dir, runtime_dir, lambda_world, tmp_path):
+    """With SnapStart the runtime imports the function, runs the before-snapshot hooks, snapshots, and later runs the
+    after-restore hooks in each restored environment. Our hooks must leave nothing to import after restore, no
+    connection open in the snapshot, and a reseeded random generator."""
+    create_product("Kopi Bali", price=40000, stock=3)
+    sandbox = Sandbox(template, "CatalogueFunction", build_dir, str(tmp_path), runtime_dir, lambda_world["refs"],
+                      lambda_world["extra_env"])
+    init = sandbox.start(AWS_LAMBDA_INITIALIZATION_TYPE="snap-start")
+    try:
+        assert "init_ms" in init, init
+        warm = sandbox.invoke(api_event("GET", "/api/v1/category"))   # connections open, as after a warm-up
+        assert warm["result"]["statusCode"] == 200
+        assert sandbox.invoke("tcp_peers")["tcp_peers"], "the warm-up request opened no connection?"
+        snap = sandbox.invoke({"om_test_hooks": "before_snapshot"})
+        assert snap.get("hooks", 0) >= 1, snap
+        db_port, redis_port = 3306, int(lambda_world["refs"]["RedisPort"])
+        assert not {db_port, redis_port} & set(snap["tcp_peers"]), f"a connection would be frozen: {snap}"
+        restored = sandbox.invoke({"om_test_hooks": "after_restore"})
+        assert restored.get("hooks", 0) >= 1 and restored["random_changed"], restored
+        answer = sandbox.invoke(api_event("GET", "/api/v1/product", query={"search": "bali"}))
+        assert answer["result"]["statusCode"] == 200 and "Kopi Bali" in answer["result"]["body"]
+        late_imports = sorted(set(answer["modules"]) - set(snap["modules"]))
+        assert late_imports == [], f"imported after restore: {late_imports}"
+    finally:
+        sandbox.stop()
+
+    # the same order driven by the real Runtime Interface Client: hooks, /restore/next, then invocations
+    api = RuntimeApi()
+    env = dict(sandbox.env, AWS_LAMBDA_RUNTIME_API=api.address, AWS_LAMBDA_INITIALIZATION_TYPE="snap-start",
+               PYTHONPATH=os.pathsep.join([sandbox.task, os.path.join(sandbox.opt, "python"), runtime_dir]))
+    proc = subprocess.Popen([BASE_PYTHON, "-S", "-m", "awslambdaric", sandbox.props["Handler"]], cwd=sandbox.task,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        assert api.snapshot_taken.wait(timeout=60), "the runtime never reached the snapshot point"
+        api.restore.set()
+        kind, payload = api.invoke(api_event("GET", "/api/v1/product", query={"search": "bali"}))
+        assert kind == "response" and payload["statusCode"] == 200, payload
+        assert not api.init_errors and not api.restore_errors, (api.init_errors, api.restore_errors)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=10)
+        api.close()
+
+
+def test_a_lambda_package_and_the_container_answer_byte_for_byte_alike(template, build_dir, runtime_dir,
+                                                                       lambda_world, tmp_path, container_server):
+    """The same requests to the built Catalogue package and to the container entrypoint: same status, same body."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    pid = create_product("Kopi Flores", price=45000, stock=4)
+    sandbox = Sandbox(template, "CatalogueFunction", build_dir, str(tmp_path), runtime_dir, lambda_world["refs"],
+                      lambda_world["extra_env"])
+    assert "init_ms" in sandbox.start()
+    requests_ = [("/api/v1/product", {}), ("/api/v1/product", {"id": pid}), ("/api/v1/category", {}),
+                 ("/api/v1/product", {"search": "flores"}), ("/api/v1/product", {"id": "nope"}),
+                 ("/api/v1/area/suggest", {"q": "gambir"}), ("/api/v1/product-review", {"id": pid})]
+    try:
+        for path, query in requests_:
+            lam = sandbox.invoke(api_event("GET", path, query=query or None))["result"]
+            url = container_server + path + ("?" + urllib.parse.urlencode(query) if query else "")
+            try:
+                with urllib.request.urlopen(url, timeout=10) as resp:
+                    status, body = resp.status, resp.read()
+            except urllib.error.HTTPError as exc:
+                status, body = exc.code, exc.read()
+            lam_body = lam["body"].encode() if not lam.get("isBase64Encoded") else __import__("base64").b64decode(
+                lam["body"])
+            assert (lam["statusCode"], lam_body) == (status, body), (path, query)
+    finally:
+        sandbox.stop()
+
+
+def test_every_capability_is_packaged_alone_with_bytecode_within_lambdas_limits(build_dir, template):
+    import zipfile
+
+    import functions
+
+    with open(os.path.join(build_dir, "package-report.md"), encoding="utf-8") as fh:
+        assert "OVER" not in fh.read()
+    built = []
+    for name in functions.CAPABILITIES:
+        with zipfile.ZipFile(os.path.join(build_dir, "functions", name, "deployment.zip")) as zf:
+            names = zf.namelist()
+        built.append(name)
+        for entry in names:
+            assert (entry.startswith(("chalice/", f"functions/{name}/", "__pycache__/app.", "functions/__pycache__/"))
+                    or entry in ("app.py", "functions/__init__.py")), f"{name} package holds {entry}"
+            assert not os.path.basename(entry).startswith(("fake_", "localdev", "demo.", "devstack")), entry
+        assert f"functions/{name}/__pycache__/app.cpython-312.pyc" in names  # bytecode ships (read-only FS)
+    assert built == list(functions.CAPABILITIES)
+    assert {r["Properties"]["Tags"]["openmerce:capability"] for r in template["Resources"].values()
+            if r["Type"] == "AWS::Serverless::Function"} == set(functions.CAPABILITIES)
+
+
+def test_the_layers_can_log_in_to_mysql_8_with_caching_sha2_password(build_dir, runtime_dir, tmp_path):
+    """MySQL 8.4 and RDS default to caching_sha2_password; over a non-TLS connection PyMySQL's full login encrypts
+    the password with the server's RSA key, which needs `cryptography` (shipped in the layers through PyMySQL[rsa]).
+    MariaDB cannot speak that plugin, so this runs PyMySQL's own step with the layer's code in a bare python3.12."""
+    import zipfile
+
+    for layer in ("deps", "imaging"):
+        opt = tmp_path / layer
+        with zipfile.ZipFile(os.path.join(build_dir, "layers", f"{layer}.zip")) as zf:
+            zf.extractall(opt)
+        code = ("import sys; sys.path[:0] = [%r]; sys.path.append(%r)\n"
+                "from cryptography.hazmat.primitives.asymmetric import rsa, padding\n"
+                "from cryptography.hazmat.primitives import serialization, hashes\n"
+                "from pymysql import _auth\n"
+                "key = rsa.generate_private_key(public_exponent=65537, key_size=2048)\n"
+                "pem = key.public_key().public_bytes(serialization.Encoding.PEM,"
+                " serialization.PublicFormat.SubjectPublicKeyInfo)\n"
+                "salt = b'0123456789abcdefghij'\n"
+                "sealed = _auth.sha2_rsa_encrypt(b'S3cret-pw', salt, pem)\n"
+                "plain = key.decrypt(sealed, padding.OAEP(padding.MGF1(hashes.SHA1()), hashes.SHA1(), None))\n"
+                "assert _auth._xor_password(plain, salt)[:9] == b'S3cret-pw', plain\n"
+                "print('ok')\n") % (str(opt / "python"), runtime_dir)
+        done = subprocess.run([BASE_PYTHON, "-S", "-c", code], capture_output=True, text=True, cwd=str(tmp_path))
+        assert done.stdout.strip() == "ok", f"{layer}: {done.stderr[-2000:]}"
