@@ -17,7 +17,13 @@ done
 role="${1:-api}"
 [ $# -gt 0 ] && shift
 case "$role" in
-  api)     exec gunicorn --config "$(dirname "$0")/gunicorn.conf.py" ;;
+  api)
+    # FORWARDED_ALLOW_IPS is ours (omcore.wsgi: addresses and CIDRs of the proxies whose X-Forwarded-For is
+    # believed). gunicorn reads the same variable when it is imported and refuses CIDRs, so it is handed over under
+    # another name and gunicorn.conf.py puts it back for the workers.
+    export OM_FORWARDED_ALLOW_IPS="${FORWARDED_ALLOW_IPS-127.0.0.1,::1}"
+    unset FORWARDED_ALLOW_IPS
+    exec gunicorn --config "$(dirname "$0")/gunicorn.conf.py" ;;
   images)  exec python -m functions.images.worker "$@" ;;
   expiry)
     # The heartbeat is touched before and after every run, so it goes stale only when a run or the loop hangs

@@ -87,8 +87,12 @@ max_requests = 5000
 max_requests_jitter = 500
 limit_request_line = 8190
 limit_request_fields = 100
-# single addresses or "*" only: gunicorn 23 refuses to start when the FORWARDED_ALLOW_IPS variable holds a CIDR
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Client addresses are omcore.wsgi's business (X-Forwarded-For believed only from FORWARDED_ALLOW_IPS peers, CIDRs
+# allowed); gunicorn's own setting of that name only decides the URL scheme, from loopback. entrypoint.sh hands our
+# value over as OM_FORWARDED_ALLOW_IPS because gunicorn 23 refuses CIDRs in it; the workers get it back here.
+forwarded_allow_ips = "127.0.0.1,::1"
+if "OM_FORWARDED_ALLOW_IPS" in os.environ:
+    os.environ["FORWARDED_ALLOW_IPS"] = os.environ.pop("OM_FORWARDED_ALLOW_IPS")
 accesslog = "-" if os.environ.get("ACCESS_LOG", "1") == "1" else None
 errorlog = "-"
 chdir = "/app" if os.path.isdir("/app/functions") else os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
