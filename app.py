@@ -5,8 +5,9 @@ route behaves identically wherever it runs.
 """
 import importlib
 
-import functions
 from omcore.http import make_app
+
+import functions
 
 # the composed app serves everything, so it needs every capability's settings (omcore.settings)
 app = make_app("openmerce", *(importlib.import_module(f"functions.{name}.routes").routes

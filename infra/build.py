@@ -20,9 +20,8 @@ import sys
 import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+sys.path.insert(0, ROOT)  # `python infra/build.py` from a checkout; the layers come from the editable install
 
-import functions  # noqa: E402,F401  (layers on sys.path)
 from infra import configdoc, layers, packages, template  # noqa: E402
 from infra.units import functions_of, load_spec  # noqa: E402
 

@@ -24,7 +24,7 @@ case "$role" in
     export OM_FORWARDED_ALLOW_IPS="${FORWARDED_ALLOW_IPS-127.0.0.1,::1}"
     unset FORWARDED_ALLOW_IPS
     exec gunicorn --config "$(dirname "$0")/gunicorn.conf.py" ;;
-  images)  exec python -m functions.images.worker "$@" ;;
+  images)  exec python -m tools.images.worker "$@" ;;
   expiry)
     # The heartbeat is touched before and after every run, so it goes stale only when a run or the loop hangs
     # (HEARTBEAT_MAX_AGE_SECONDS must exceed EXPIRY_INTERVAL_SECONDS plus the longest run). A stop request ends
@@ -34,14 +34,14 @@ case "$role" in
     trap 'if [ -n "$sleeper" ]; then kill "$sleeper" 2>/dev/null || true; fi; rm -f "$heartbeat"; exit 0' TERM INT
     while true; do
       touch "$heartbeat"
-      python -m functions.admin expire-orders || echo "expiry: run failed, next try in ${EXPIRY_INTERVAL_SECONDS:-300}s" >&2
+      python -m tools.admin expire-orders || echo "expiry: run failed, next try in ${EXPIRY_INTERVAL_SECONDS:-300}s" >&2
       touch "$heartbeat"
       sleep "${EXPIRY_INTERVAL_SECONDS:-300}" &
       sleeper=$!
       wait "$sleeper" || true
       sleeper=""
     done ;;
-  migrate) python "$(dirname "$0")/wait_for_db.py" && exec python -m functions.admin migrate "$@" ;;
-  admin)   exec python -m functions.admin "$@" ;;
+  migrate) python "$(dirname "$0")/wait_for_db.py" && exec python -m tools.admin migrate "$@" ;;
+  admin)   exec python -m tools.admin "$@" ;;
   *)       exec "$role" "$@" ;;
 esac

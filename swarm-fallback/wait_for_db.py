@@ -4,18 +4,12 @@ fails at once. Gives up after MIGRATE_WAIT_SECONDS (default 180).
 
     python /app/swarm-fallback/wait_for_db.py
 """
-import os
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-import functions  # noqa: E402,F401  (shared layers onto sys.path)
-from omcore import config  # noqa: E402
-from omdb import db  # noqa: E402
-from omdb.errors import DatabaseError, DatabaseUnavailable  # noqa: E402
+from omcore import config
+from omdb import db
+from omdb.errors import DatabaseError, DatabaseUnavailable
 
 
 def main() -> int:

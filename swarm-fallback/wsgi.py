@@ -10,18 +10,12 @@ without reading them).
 import io
 import json
 import os
-import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+from omcore import config
+from omcore.wsgi import make_wsgi_app
 
-import functions  # noqa: E402,F401  (shared layers onto sys.path)
-from omcore import config  # noqa: E402
-from omcore.wsgi import make_wsgi_app  # noqa: E402
-
-from app import app as chalice_app  # noqa: E402
+from app import app as chalice_app
 
 _CHUNK = 64 * 1024
 

@@ -6,14 +6,11 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import settings  # noqa: E402
 
 settings.apply()
 
-import functions  # noqa: E402,F401  (layers onto sys.path)
 from omcore import kv  # noqa: E402
 from omdb import db, migrate  # noqa: E402
 
@@ -187,7 +184,7 @@ def container_server(database):
 @pytest.fixture(scope="session")
 def areas(database):
     """The real shipping-area data set (about 7,100 districts), loaded once per test database."""
-    from functions.catalogue import areas as area_data
+    from tools.catalogue import areas as area_data
 
     if db.query_one("SELECT COUNT(*) AS n FROM shipping_areas")["n"] < 7000:
         area_data.load()
@@ -213,7 +210,7 @@ MIDTRANS_TEST_ENV = {"MIDTRANS_BASE_ORDER_ID": "TEST", "MIDTRANS_TIMEOUT_SECONDS
 @pytest.fixture(scope="session")
 def session_midtrans():
     """One fake Midtrans for the parity run, configured into the environment before the server starts."""
-    from functions.payments.fake_midtrans import FakeMidtrans
+    from tools.payments.fake_midtrans import FakeMidtrans
 
     fake = FakeMidtrans(server_key="SB-Mid-server-TEST", notification_url="http://127.0.0.1:9/unused").start()
     os.environ.update({**fake.env(), **MIDTRANS_TEST_ENV})
@@ -232,7 +229,7 @@ def midtrans(request):
         yield fake
         fake.mode = None
         return
-    from functions.payments.fake_midtrans import FakeMidtrans
+    from tools.payments.fake_midtrans import FakeMidtrans
 
     monkeypatch = request.getfixturevalue("monkeypatch")
     fake = FakeMidtrans(server_key="SB-Mid-server-TEST", notification_url="http://127.0.0.1:9/unused").start()
@@ -246,7 +243,7 @@ def midtrans(request):
 @pytest.fixture
 def freight_rates(areas):
     """The demo rate table (AnterAja/SiCepat by province, free AnterAja REG inside Jakarta Pusat)."""
-    from functions.freight import demo
+    from tools.freight import demo
 
     demo.load()
 

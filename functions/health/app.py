@@ -1,5 +1,4 @@
 """Deployable entry of the health capability (its own Lambda function)."""
-import functions  # noqa: F401  (puts the shared layers on sys.path outside Lambda)
 from omcore.http import make_app
 
 from functions.health.routes import routes

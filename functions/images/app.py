@@ -1,5 +1,4 @@
 """Deployable entry of the images capability: the presigned-upload route and the SQS-triggered converter."""
-import functions  # noqa: F401  (puts the shared layers on sys.path outside Lambda)
 from omcore.http import make_app
 
 from functions.images import events

@@ -97,8 +97,9 @@ def test_token_without_a_session_is_refused(api):
 
 
 def test_guard_fails_closed_with_503_when_redis_is_down(api, monkeypatch):
-    from functions.admin.devstack import free_port
     from omcore import kv
+
+    from tools.devstack import free_port
 
     create_customer()
     login_customer(api)

@@ -3,7 +3,6 @@ import random
 import string
 import uuid
 
-
 from support import create_category, create_customer, create_order, create_product
 
 
@@ -209,8 +208,9 @@ def test_cached_reads_are_served_from_redis_and_invalidated(api):
 
 
 def test_reads_fall_back_to_mysql_when_redis_is_down(api, monkeypatch):
-    from functions.admin.devstack import free_port
     from omcore import kv
+
+    from tools.devstack import free_port
 
     create_product("Kopi Gayo", create_category("Kopi"))
     monkeypatch.setenv("REDIS_PORT", str(free_port()))

@@ -242,7 +242,7 @@ def test_redis_worker_path_used_by_swarm_and_local_run(clerk, buckets, monkeypat
     """IMAGES_EVENTS=redis: the upload enqueues the same S3 record; the worker loop converts it."""
     import threading
 
-    from functions.images import worker
+    from tools.images import worker
 
     monkeypatch.setenv("IMAGES_EVENTS", "redis")
     name = upload(clerk, create_product(), make_image("JPEG", size=(500, 400)))
@@ -261,7 +261,7 @@ def test_redis_worker_path_used_by_swarm_and_local_run(clerk, buckets, monkeypat
 
 
 def test_reprocess_command_converts_every_original_again(buckets, capsys, monkeypatch):
-    from functions.images import cli
+    from tools.images import cli
 
     names = [_put_original(buckets, make_image("JPEG", size=(900, 600))) for _ in range(2)]
     names.append(_put_original(buckets, b"not an image"))

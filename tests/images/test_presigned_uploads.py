@@ -58,7 +58,7 @@ def status_of(file_name):
 
 
 def run_worker_until(predicate, seconds=30):
-    from functions.images import worker
+    from tools.images import worker
 
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), kwargs={"block_seconds": 0.2})

@@ -143,7 +143,6 @@ def arm64_layers(tmp_path_factory):
 
 
 def test_arm64_layers_hold_only_aarch64_code_for_the_lambda_runtime(arm64_layers, tmp_path):
-    sys.path.insert(0, ROOT)
     from infra import lock
 
     locked = {name: entry.version for name, entry in lock.parse().items()}

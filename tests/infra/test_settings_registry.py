@@ -133,7 +133,7 @@ def config_reads(paths):
 
 def _shipped_and_tooling_files():
     files = []
-    for top in ("functions", "layers", "swarm-fallback"):
+    for top in ("functions", "tools", "layers", "swarm-fallback"):
         for folder, dirs, names in os.walk(os.path.join(ROOT, top)):
             dirs[:] = [d for d in dirs if d != "__pycache__"]
             files += [os.path.join(folder, n) for n in names if n.endswith(".py")]

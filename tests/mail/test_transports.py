@@ -16,7 +16,7 @@ def smtp_server(monkeypatch):
         def handle_message(self, message):
             received.append(message)
 
-    from functions.admin.devstack import free_port
+    from tools.devstack import free_port
 
     port = free_port()
     controller = Controller(Collect(), hostname="127.0.0.1", port=port)
@@ -44,7 +44,7 @@ def test_registration_mail_goes_through_smtp_when_configured(api, smtp_server):
 
 
 def test_smtp_failure_is_a_mail_error_not_a_hang(monkeypatch):
-    from functions.admin.devstack import free_port
+    from tools.devstack import free_port
 
     monkeypatch.setenv("MAIL_TRANSPORT", "smtp")
     monkeypatch.setenv("SMTP_HOST", "127.0.0.1")

@@ -8,7 +8,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def _cli(*args, env):
     base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root")}
-    return subprocess.run([sys.executable, "-m", "functions.admin", *args], cwd=ROOT, env={**base, **env},
+    return subprocess.run([sys.executable, "-m", "tools.admin", *args], cwd=ROOT, env={**base, **env},
                           capture_output=True, text=True, timeout=60)
 
 

@@ -50,7 +50,7 @@ def dev_server(tmp_path, request):
            if not k.startswith(("DB_", "REDIS_", "AWS_ENDPOINT", "JWT_", "ADMIN_", "MAIL_"))}
     env.update({"OPENMERCE_LOCAL_DIR": str(tmp_path / "local"), "PORT": str(port), "LOG_LEVEL": "WARNING"})
     log = open(tmp_path / "dev.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "functions.admin", "dev"] + ([] if demo else ["--no-demo"]),
+    proc = subprocess.Popen([sys.executable, "-m", "tools.admin", "dev"] + ([] if demo else ["--no-demo"]),
                             cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"

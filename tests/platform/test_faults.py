@@ -12,8 +12,9 @@ from support import create_customer, login_customer
 @pytest.fixture
 def private_mariadb(tmp_path, monkeypatch):
     """The app pointed at a throwaway MariaDB that the test may stop and start (never the machine's)."""
-    from functions.admin.devstack import MariaDB
     from omdb import db, migrate
+
+    from tools.devstack import MariaDB
 
     server = MariaDB(str(tmp_path / "mariadb")).start()
     for key, value in {**server.env(), "DB_NAME": "faults"}.items():
@@ -77,7 +78,7 @@ def test_redis_down_gives_503_on_session_endpoints(api, monkeypatch):
     from omcore import kv
 
     create_customer()
-    from functions.admin.devstack import free_port
+    from tools.devstack import free_port
 
     monkeypatch.setenv("REDIS_PORT", str(free_port()))  # nothing listens there
     kv.reset_client()

@@ -12,7 +12,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 @pytest.fixture
 def shop_server(areas, freight_rates):
     """The API served by gunicorn with a fake Midtrans that posts signed notifications to its webhook."""
-    from functions.payments.fake_midtrans import FakeMidtrans
+    from tools.payments.fake_midtrans import FakeMidtrans
 
     port = free_port()
     fake = FakeMidtrans(server_key="SB-Mid-server-LOAD", notification_url=f"http://127.0.0.1:{port}/api/v1/webhook/midtrans")

@@ -4,8 +4,9 @@ change is lost or applied twice."""
 import threading
 import time
 
-import loadgen as load
 import pytest
+
+import loadgen as load
 from loadgen import Server, assert_stock_invariants, setup_shop
 
 ALLOWED = {200, 201, 304, 400, 401, 403, 404, 409, 429, 502, 503}
@@ -14,11 +15,12 @@ ALLOWED = {200, 201, 304, 400, 401, 403, 404, 409, 429, 502, 503}
 @pytest.fixture
 def private_stack(tmp_path, monkeypatch):
     """Private MariaDB and Redis (the test stops and kills them), migrated, with areas and freight rates."""
-    from functions.admin.devstack import MariaDB, Redis
-    from functions.catalogue import areas
-    from functions.freight import demo
     from omcore import kv
     from omdb import db, migrate
+
+    from tools.catalogue import areas
+    from tools.devstack import MariaDB, Redis
+    from tools.freight import demo
 
     mariadb = MariaDB(str(tmp_path / "mariadb")).start()
     redis = Redis().start()
@@ -41,9 +43,10 @@ def private_stack(tmp_path, monkeypatch):
 
 
 def test_database_restart_and_redis_kill_during_load(private_stack, report):
-    from functions.payments.fake_midtrans import FakeMidtrans
     from omcore import kv
     from omdb import db
+
+    from tools.payments.fake_midtrans import FakeMidtrans
 
     mariadb, redis, env = private_stack
     fake = FakeMidtrans(server_key="SB-Mid-server-FAULT", notification_url="http://127.0.0.1:9/").start()

@@ -176,8 +176,9 @@ def test_only_the_super_admin_sets_the_super_admins_password(admin, make_api):
 
 
 def test_staff_guard_fails_closed_with_503_when_redis_is_down(admin, monkeypatch):
-    from functions.admin.devstack import free_port
     from omcore import kv
+
+    from tools.devstack import free_port
 
     monkeypatch.setenv("REDIS_PORT", str(free_port()))  # nothing listens there
     kv.reset_client()

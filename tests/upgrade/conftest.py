@@ -1,12 +1,7 @@
 """Fixtures of the upgrade tests: a running v1 shop in its own database, and the admin CLI as a process."""
-import os
-import sys
-
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import v1shop  # noqa: E402
+import v1shop
 
 
 @pytest.fixture

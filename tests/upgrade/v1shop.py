@@ -1,7 +1,7 @@
 """A running v1 shop (used by tests/upgrade/conftest.py): a database built from the v1 DDL (tests/upgrade/v1_schema.sql) on this machine's MariaDB,
 filled the way the Go backend filled it (uuids as BINARY(16) written from Python, bcrypt ``$2a$10$`` hashes in
 BINARY(60), several inventory rows per product, orders in every v1 state, a review through the v1 trigger, soft
-deleted rows), and a helper that runs ``python -m functions.admin`` as a separate process."""
+deleted rows), and a helper that runs ``python -m tools.admin`` as a separate process."""
 import os
 import subprocess
 import sys
@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import pymysql
+
 import settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -177,6 +178,6 @@ def drop(name: str) -> None:
 
 
 def run_admin(*args, env=None):
-    """``python -m functions.admin ...`` as its own process (as the one-off container task runs it)."""
-    return subprocess.run([sys.executable, "-m", "functions.admin", *args], cwd=ROOT,
+    """``python -m tools.admin ...`` as its own process (as the one-off container task runs it)."""
+    return subprocess.run([sys.executable, "-m", "tools.admin", *args], cwd=ROOT,
                           env=dict(os.environ, **(env or {})), capture_output=True, text=True, timeout=300)

@@ -2,7 +2,7 @@
 
 
 def _expire(args) -> int:
-    from . import service
+    from functions.checkout import service
 
     print(f"{service.expire_unpaid()} orders expired")
     return 0

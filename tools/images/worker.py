@@ -1,7 +1,7 @@
 """The image worker for the Swarm fallback and the local run: takes S3-style event records from the Redis list the
 API fills after each upload (IMAGES_EVENTS=redis) and feeds them to the same pipeline as the Lambda.
 
-    python -m functions.images.worker
+    python -m tools.images.worker
 
 Delivery is at-least-once: ``BLMOVE`` moves each record from the queue into this worker's processing list in one
 step, the record leaves that list (``LREM``) only after the pipeline is done with it, and a worker that starts moves
@@ -26,7 +26,6 @@ import socket
 import sys
 import threading
 
-import functions  # noqa: F401  (layers on sys.path)
 from omcommerce import media
 from omcore import config, kv
 from omcore.log import get_logger
@@ -82,7 +81,7 @@ class _Heartbeat:
 
 
 def run(stop: threading.Event | None = None, *, block_seconds: float = 0.5) -> None:
-    from . import pipeline
+    from functions.images import pipeline
 
     stop = stop or threading.Event()
     block = block_timeout(block_seconds)

@@ -1,1 +1,0 @@
-"""The admin CLI: ``python -m functions.admin <command>`` (migrate, create-staff, demo, routes, ...)."""

@@ -1,0 +1,1 @@
+"""The admin CLI: ``python -m tools.admin <command>`` (migrate, create-staff, demo, routes, ...)."""
