@@ -24,6 +24,7 @@ log = get_logger("staff_auth")
 
 KIND = "stf"
 ROLES = ("fin_user", "inv_user", "sys_admin")
+_UPDATABLE = frozenset({"name", "hashed_password", *ROLES})  # the staffs columns update_staff may write
 _COLUMNS = "id, username, name, fin_user, inv_user, sys_admin, hashed_password, created_at, updated_at, deleted_at"
 
 
@@ -164,23 +165,18 @@ def update_staff(staff_id: int, *, name=None, password=None, roles: dict | None 
         raise Forbidden("only the super admin can set the super admin's password")
     if password is not None:
         passwords.check_password_rule(password)
-    sets, args = [], []
+    values = {}
     if name is not None:
-        sets.append("name = %s")
-        args.append(name)
+        values["name"] = name
     if password is not None:
-        sets.append("hashed_password = %s")
-        args.append(passwords.hash_password(password))
+        values["hashed_password"] = passwords.hash_password(password)
     for role, value in roles.items():
-        sets.append(f"{role} = %s")  # role names come from ROLES, never from input keys
-        args.append(bool(value))
-    if sets:
-        sets.append("updated_at = UTC_TIMESTAMP(3)")
-        db.execute(f"UPDATE staffs SET {', '.join(sets)} WHERE id = %s", (*args, staff_id))
+        values[role] = bool(value)
+    db.update("staffs", values, "id = %s", (staff_id,), allowed=_UPDATABLE)
     demoted = any(bool(row[r]) and roles.get(r) is False for r in ROLES)
     if demoted or password is not None:
         sessions.revoke_user(KIND, str(staff_id))
-    if sets:
+    if values:
         staffroles.publish(staff_id)  # live roles: the next request of this member sees the change
     return get_staff(staff_id)
 

@@ -6,6 +6,8 @@
 * Autocommit outside ``transaction()``; inside, one BEGIN..COMMIT with rollback on any exception.
 * ``run_in_transaction`` retries a whole business step on deadlock / lock-wait timeout.
 * Every session runs in UTC.
+* ``update`` is the one dict-to-``UPDATE`` statement (column allow-list, see ``omdb.sql``); ``placeholders(n)``
+  the one ``IN (...)`` list.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from omcore import config
 from omcore.log import get_logger
 
 from .errors import Deadlock, DatabaseUnavailable, is_connection_error, translate
+from .sql import NOW, placeholders, update_statement  # noqa: F401 - re-exported: db.NOW, db.placeholders
 
 log = get_logger("db")
 
@@ -143,6 +146,12 @@ class Transaction(_Runner):
         _, rowcount, lastrowid = self._run(sql, seq, many=True)
         return Result(rowcount, lastrowid)
 
+    def update(self, table: str, values: dict, where: str, where_args=(), *, allowed,
+               touch: str | None = "updated_at") -> Result:
+        """``db.update`` inside this transaction."""
+        statement = update_statement(table, values, where, where_args, allowed=allowed, touch=touch)
+        return self.execute(*statement) if statement else Result(0, None)
+
 
 def _autocommit_run(sql, args, many=False, retry_safe=True):
     conn = _connection()
@@ -179,6 +188,16 @@ def execute(sql: str, args=None) -> Result:
     """Run one write in autocommit mode. It is not retried after a lost connection (it may have applied)."""
     _, rowcount, lastrowid = _autocommit_run(sql, args, retry_safe=False)
     return Result(rowcount, lastrowid)
+
+
+def update(table: str, values: dict, where: str, where_args=(), *, allowed,
+           touch: str | None = "updated_at") -> Result:
+    """Write ``values`` ({column: value}; ``NOW`` for ``UTC_TIMESTAMP(3)``) to the rows of ``table`` matching
+    ``where`` (autocommit; ``tx.update`` inside a transaction). Every column must be in ``allowed`` — column names
+    come from code, never from input (``ValueError`` otherwise). ``touch`` (default ``updated_at``) is set to now
+    whenever something changes. Empty ``values`` runs nothing (rowcount 0)."""
+    statement = update_statement(table, values, where, where_args, allowed=allowed, touch=touch)
+    return execute(*statement) if statement else Result(0, None)
 
 
 @contextmanager
