@@ -14,12 +14,10 @@ from omdb.ids import from_bin, new_id, to_bin
 
 log = get_logger("account")
 
-IMAGE_SQL = ("(SELECT pi.id FROM product_images pi WHERE pi.product_refer = {col} ORDER BY pi.created_at, pi.id"
-             " LIMIT 1)")
-
-
-def _img(value) -> str:
-    return f"{from_bin(value)}.webp" if value else ""
+# the columns the profile and address updates may write (the routes build the dicts; db.update refuses others)
+PROFILE_COLUMNS = frozenset({"first_name", "last_name", "phone_number", "birth_date", "gender"})
+ADDRESS_COLUMNS = frozenset({"label", "full_address", "note", "recipient_name", "phone_number",
+                             "shipping_area_refer", "postal_code"})
 
 
 def _date_text(value) -> str:
@@ -46,14 +44,9 @@ def update_profile(customer_id: str, changes: dict, new_email: str | None) -> di
     Returns {"pending_email": ...} when a change awaits confirmation — also when the new address already belongs
     to an account (that address gets a notice instead of a code), so the answer never tells who is registered."""
     current = profile(customer_id)
-    sets, args = [], []
-    for column, value in changes.items():  # column names are fixed by the route, never client keys
-        sets.append(f"{column} = %s")
-        args.append(value)
-    if sets:
+    if changes:
         try:
-            db.execute(f"UPDATE customers SET {', '.join(sets)}, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
-                       (*args, to_bin(customer_id)))
+            db.update("customers", changes, "id = %s", (to_bin(customer_id),), allowed=PROFILE_COLUMNS)
         except DuplicateKey as exc:
             raise Conflict("phone number already used by another account" if exc.key == "uq_customers_phone"
                            else "conflicts with another account") from None
@@ -202,11 +195,9 @@ def update_address(customer_id: str, address_id, changes: dict) -> dict:
     if "shipping_area_refer" in changes:
         _check_area(changes["shipping_area_refer"])
     if changes:
-        sets = ", ".join(f"{column} = %s" for column in changes)
         try:
-            db.execute(f"UPDATE customer_addresses SET {sets}, updated_at = UTC_TIMESTAMP(3)"
-                       " WHERE id = %s AND customer_refer = %s",
-                       (*changes.values(), to_bin(address_id), to_bin(customer_id)))
+            db.update("customer_addresses", changes, "id = %s AND customer_refer = %s",
+                      (to_bin(address_id), to_bin(customer_id)), allowed=ADDRESS_COLUMNS)
         except DuplicateKey:
             raise _conflict("label already exist") from None
     return address(customer_id, address_id)
@@ -268,7 +259,7 @@ def _refresh_rating(tx, product_bin: bytes) -> None:
 
 
 def create_review(customer_id: str, order_item_id: int, rating: int, text: str | None) -> dict:
-    def step(tx):
+    def insert_review_and_rerate(tx):
         item = tx.query_one("SELECT oi.id, oi.product_refer, o.status FROM order_items oi JOIN orders o"
                             " ON o.id = oi.order_refer WHERE oi.id = %s AND o.customer_refer = %s",
                             (order_item_id, to_bin(customer_id)))
@@ -287,7 +278,7 @@ def create_review(customer_id: str, order_item_id: int, rating: int, text: str |
         _refresh_rating(tx, item["product_refer"])
         return str(review_id), from_bin(item["product_refer"])
 
-    review_id, product_id = db.run_in_transaction(step)
+    review_id, product_id = db.run_in_transaction(insert_review_and_rerate)
     cachekeys.invalidate_product(product_id)
     return {"id": review_id}
 
@@ -302,41 +293,39 @@ def _own_review(tx, customer_id: str, review_id) -> dict:
 
 
 def update_review(customer_id: str, review_id, rating: int | None, text) -> None:
-    def step(tx):
+    def edit_review_and_rerate(tx):
         row = _own_review(tx, customer_id, review_id)
-        sets, args = [], []
+        values = {}
         if rating is not None:
-            sets.append("rating = %s")
-            args.append(rating)
+            values["rating"] = rating
         if text is not None:
-            sets.append("review = %s")
-            args.append(text or None)
-        if sets:
-            tx.execute(f"UPDATE reviews SET {', '.join(sets)}, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
-                       (*args, row["id"]))
+            values["review"] = text or None
+        if values:
+            tx.update("reviews", values, "id = %s", (row["id"],), allowed=("rating", "review"))
             _refresh_rating(tx, row["product_refer"])
         return from_bin(row["product_refer"])
 
-    cachekeys.invalidate_product(db.run_in_transaction(step))
+    cachekeys.invalidate_product(db.run_in_transaction(edit_review_and_rerate))
 
 
 def delete_review(customer_id: str, review_id) -> None:
-    def step(tx):
+    def delete_review_and_rerate(tx):
         row = _own_review(tx, customer_id, review_id)
         tx.execute("DELETE FROM reviews WHERE id = %s", (row["id"],))
         _refresh_rating(tx, row["product_refer"])
         return from_bin(row["product_refer"])
 
-    cachekeys.invalidate_product(db.run_in_transaction(step))
+    cachekeys.invalidate_product(db.run_in_transaction(delete_review_and_rerate))
 
 
 def my_reviews(customer_id: str) -> list[dict]:
     rows = db.query("SELECT r.id, r.product_refer, r.rating, r.review, r.created_at, p.name,"
-                    f" {IMAGE_SQL.format(col='r.product_refer')} AS image_id FROM reviews r"
+                    f" {catalog.first_image_sql('r.product_refer')} AS image_id FROM reviews r"
                     " JOIN products p ON p.id = r.product_refer WHERE r.customer_refer = %s"
                     " ORDER BY r.created_at DESC, r.id", (to_bin(customer_id),))
     return [{"id": from_bin(r["id"]), "product_id": from_bin(r["product_refer"]), "product_name": r["name"],
-             "product_image": _img(r["image_id"]), "rating": int(r["rating"]), "review": r["review"] or "",
+             "product_image": catalog.image_file(r["image_id"]), "rating": int(r["rating"]),
+             "review": r["review"] or "",
              "created_at": _date_text(r["created_at"])} for r in rows]
 
 
@@ -354,19 +343,15 @@ def order_list(customer_id: str, *, page: int | None = None, page_size: int | No
         "SELECT o.id, o.created_at, o.gross_amount, o.status, o.transaction_status,"
         " (SELECT COUNT(*) FROM order_items x WHERE x.order_refer = o.id) AS item_count,"
         " (SELECT x.on_buy_name FROM order_items x WHERE x.order_refer = o.id ORDER BY x.id LIMIT 1) AS product_name,"
-        " (SELECT x.product_refer FROM order_items x WHERE x.order_refer = o.id ORDER BY x.id LIMIT 1) AS first_product,"
+        f" (SELECT {catalog.first_image_sql('x.product_refer')} FROM order_items x WHERE x.order_refer = o.id"
+        "   ORDER BY x.id LIMIT 1) AS image_id,"
         " (SELECT COUNT(*) FROM order_items x LEFT JOIN reviews r ON r.order_item_refer = x.id"
         "   WHERE x.order_refer = o.id AND r.id IS NULL) AS unreviewed"
         f" FROM orders o WHERE o.customer_refer = %s ORDER BY {order_by}{limit}", args)
-    out = []
-    for r in rows:
-        image = db.query_one(f"SELECT {IMAGE_SQL.format(col='%s')} AS image_id", (r["first_product"],)) \
-            if r["first_product"] else None
-        out.append({"id": int(r["id"]), "created_at": _date_text(r["created_at"]),
-                    "gross_amount": int(r["gross_amount"]), "status": orders.wire_status(r),
-                    "item_count": int(r["item_count"]), "image": _img(image and image["image_id"]),
-                    "product_name": r["product_name"] or "", "reviewed": int(r["unreviewed"]) == 0})
-    return out
+    return [{"id": int(r["id"]), "created_at": _date_text(r["created_at"]),
+             "gross_amount": int(r["gross_amount"]), "status": orders.wire_status(r),
+             "item_count": int(r["item_count"]), "image": catalog.image_file(r["image_id"]),
+             "product_name": r["product_name"] or "", "reviewed": int(r["unreviewed"]) == 0} for r in rows]
 
 
 def payment_possible(row: dict) -> bool:
@@ -384,7 +369,7 @@ def order_detail(customer_id: str, order_id: int) -> dict:
         raise NotFound("order not found")
     items = db.query(
         f"SELECT oi.id, oi.product_refer, oi.on_buy_name, oi.on_buy_price, oi.quantity, r.id AS review_id,"
-        f" {IMAGE_SQL.format(col='oi.product_refer')} AS image_id FROM order_items oi"
+        f" {catalog.first_image_sql('oi.product_refer')} AS image_id FROM order_items oi"
         " LEFT JOIN reviews r ON r.order_item_refer = oi.id WHERE oi.order_refer = %s ORDER BY oi.id", (order_id,))
     history = db.query("SELECT to_status, created_at FROM order_status_history WHERE order_refer = %s ORDER BY id",
                        (order_id,))
@@ -395,7 +380,8 @@ def order_detail(customer_id: str, order_id: int) -> dict:
         "payment_type": row["payment_type"] or "",
         "created_at": _date_text(row["created_at"]),
         "item_list": [{"order_id": int(i["id"]), "id": from_bin(i["product_refer"]), "name": i["on_buy_name"],
-                       "price": int(i["on_buy_price"]), "image": _img(i["image_id"]), "quantity": int(i["quantity"]),
+                       "price": int(i["on_buy_price"]), "image": catalog.image_file(i["image_id"]),
+                       "quantity": int(i["quantity"]),
                        "reviewed": i["review_id"] is not None} for i in items],
         "courier": row["courier_code"],
         "tracking_code": row["courier_tracking_code"] or "",

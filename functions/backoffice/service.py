@@ -18,6 +18,11 @@ from omdb.ids import from_bin, new_id, to_bin
 
 log = get_logger("backoffice")
 
+# the columns the category and product forms may write (the routes build the dicts; db.update refuses others)
+CATEGORY_COLUMNS = frozenset({"name", "description", "homepage_visibility"})
+PRODUCT_COLUMNS = frozenset({"category_refer", "name", "description", "price", "weight", "length", "width",
+                             "height"})
+
 
 def _date_text(value) -> str:
     return f"{value.day:02d} {value:%B %Y}"
@@ -33,7 +38,7 @@ def categories() -> list[dict]:
 
 
 def create_category(name: str, description: str, visible: bool) -> int:
-    def step(tx):
+    def create_or_revive_category(tx):
         existing = tx.query_one("SELECT id, deleted_at FROM categories WHERE name = %s FOR UPDATE", (name,))
         if existing is not None:
             if existing["deleted_at"] is None:
@@ -45,7 +50,7 @@ def create_category(name: str, description: str, visible: bool) -> int:
                           (name, description, visible)).lastrowid
 
     try:
-        category_id = db.run_in_transaction(step)
+        category_id = db.run_in_transaction(create_or_revive_category)
     except DuplicateKey:
         raise Conflict("Category name already exists") from None
     cachekeys.invalidate_categories()
@@ -56,17 +61,15 @@ def update_category(category_id: int, changes: dict) -> None:
     if db.query_one("SELECT id FROM categories WHERE id = %s AND deleted_at IS NULL", (category_id,)) is None:
         raise NotFound("category not found")
     if changes:
-        sets = ", ".join(f"{column} = %s" for column in changes)
         try:
-            db.execute(f"UPDATE categories SET {sets}, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
-                       (*changes.values(), category_id))
+            db.update("categories", changes, "id = %s", (category_id,), allowed=CATEGORY_COLUMNS)
         except DuplicateKey:
             raise Conflict("Category name already exists") from None
     cachekeys.invalidate_categories()
 
 
 def delete_category(category_id: int) -> None:
-    def step(tx):
+    def soft_delete_unused_category(tx):
         row = tx.query_one("SELECT id FROM categories WHERE id = %s AND deleted_at IS NULL FOR UPDATE", (category_id,))
         if row is None:
             raise NotFound("category not found")
@@ -77,7 +80,7 @@ def delete_category(category_id: int) -> None:
         tx.execute("UPDATE categories SET deleted_at = UTC_TIMESTAMP(3), updated_at = UTC_TIMESTAMP(3)"
                    " WHERE id = %s", (category_id,))
 
-    db.run_in_transaction(step)
+    db.run_in_transaction(soft_delete_unused_category)
     cachekeys.invalidate_categories()
 
 
@@ -89,7 +92,7 @@ def _check_category(tx, category_id: int) -> None:
 
 
 def create_product(fields: dict, initial_stock: int, staff_id: int) -> str:
-    def step(tx):
+    def create_or_revive_product(tx):
         _check_category(tx, fields["category_refer"])
         existing = tx.query_one("SELECT id, deleted_at FROM products WHERE name = %s FOR UPDATE", (fields["name"],))
         if existing is not None and existing["deleted_at"] is None:
@@ -110,7 +113,7 @@ def create_product(fields: dict, initial_stock: int, staff_id: int) -> str:
         return from_bin(product_id)
 
     try:
-        product_id = db.run_in_transaction(step)
+        product_id = db.run_in_transaction(create_or_revive_product)
     except DuplicateKey:
         raise Conflict("Product name already exists") from None
     cachekeys.invalidate_product(product_id, freight_too=True)
@@ -124,7 +127,7 @@ def update_product(product_id, changes: dict, absolute_stock: int | None, staff_
     (409 with ``curr_stock`` when the stock changed meanwhile) and the whole update is rolled back."""
     pid = to_bin(product_id)
 
-    def step(tx):
+    def update_product_and_stock(tx):
         row = tx.query_one("SELECT id, weight, length, width, height FROM products WHERE id = %s"
                            " AND deleted_at IS NULL FOR UPDATE", (pid,))
         if row is None:
@@ -135,16 +138,13 @@ def update_product(product_id, changes: dict, absolute_stock: int | None, staff_
             # free the name from a soft-deleted product that still holds it
             tx.execute("UPDATE products SET name = CONCAT(LEFT(name, 50), '_deleted_', LEFT(HEX(id), 16))"
                        " WHERE name = %s AND deleted_at IS NOT NULL", (changes["name"],))
-        if changes:
-            sets = ", ".join(f"{column} = %s" for column in changes)
-            tx.execute(f"UPDATE products SET {sets}, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
-                       (*changes.values(), pid))
+        tx.update("products", changes, "id = %s", (pid,), allowed=PRODUCT_COLUMNS)
         if absolute_stock is not None:
             stock.set_quantity(tx, pid, absolute_stock, expected=expected, staff_id=staff_id, note="product form")
         return any(k in changes for k in ("weight", "length", "width", "height"))
 
     try:
-        size_changed = db.run_in_transaction(step)
+        size_changed = db.run_in_transaction(update_product_and_stock)
     except DuplicateKey:
         raise Conflict("Product name already exist") from None
     except (stock.StaleStock, stock.StockLimit) as exc:
@@ -159,13 +159,13 @@ def delete_product(product_id) -> None:
     transaction for the rows; objects are deleted after the commit (idempotent)."""
     pid = to_bin(product_id)
 
-    def step(tx):
+    def soft_delete_product_and_links(tx):
         row = tx.query_one("SELECT id FROM products WHERE id = %s AND deleted_at IS NULL FOR UPDATE", (pid,))
         if row is None:
             raise NotFound("product not found")
         customers = [from_bin(r["customer_refer"]) for r in tx.query(
             "SELECT customer_refer FROM cart_items WHERE product_refer = %s", (pid,))]
-        files = [f"{from_bin(r['id'])}.webp" for r in tx.query(
+        files = [catalog.image_file(r["id"]) for r in tx.query(
             "SELECT id FROM product_images WHERE product_refer = %s", (pid,))]
         tx.execute("DELETE FROM cart_items WHERE product_refer = %s", (pid,))
         tx.execute("DELETE FROM wishlists WHERE product_refer = %s", (pid,))
@@ -174,7 +174,7 @@ def delete_product(product_id) -> None:
                    (pid,))
         return customers, files
 
-    customers, files = db.run_in_transaction(step)
+    customers, files = db.run_in_transaction(soft_delete_product_and_links)
     kv.cache_delete(*[cachekeys.cart_count(c) for c in customers])
     for file_name in files:
         try:
@@ -207,12 +207,12 @@ def product_list(*, page: int | None, page_size: int, search: str | None, catego
 # ---------------------------------------------------------------- stock
 
 def adjust_stock(product_id, delta: int, staff_id: int, note: str | None) -> int:
-    def step(tx):
+    def adjust_live_product_stock(tx):
         _live_product(tx, product_id)
         return stock.adjust(tx, product_id, delta, staff_id=staff_id, note=note)
 
     try:
-        quantity = db.run_in_transaction(step)
+        quantity = db.run_in_transaction(adjust_live_product_stock)
     except stock.InsufficientStock as exc:
         raise Conflict("stock cannot go below zero", curr_stock=exc.shortages[0]["available"]) from None
     except stock.StockLimit as exc:
@@ -222,12 +222,12 @@ def adjust_stock(product_id, delta: int, staff_id: int, note: str | None) -> int
 
 
 def set_stock(product_id, quantity: int, expected: int, staff_id: int, note: str | None) -> int:
-    def step(tx):
+    def set_live_product_stock(tx):
         _live_product(tx, product_id)
         return stock.set_quantity(tx, product_id, quantity, expected=expected, staff_id=staff_id, note=note)
 
     try:
-        result = db.run_in_transaction(step)
+        result = db.run_in_transaction(set_live_product_stock)
     except stock.StaleStock as exc:
         raise Conflict("the stock changed since you read it", curr_stock=exc.current) from None
     except stock.StockLimit as exc:
@@ -335,7 +335,7 @@ def order_list(*, page: int, page_size: int, status: str | None, date_from: date
         " ORDER BY o.created_at DESC, o.id DESC LIMIT %s OFFSET %s", (*args, page_size, (page - 1) * page_size))
     return [{"id": int(r["id"]), "created_at": _date_text(r["created_at"]), "gross_amount": int(r["gross_amount"]),
              "status": r["status"], "wire_status": orders.wire_status(r), "item_count": int(r["item_count"]),
-             "image": f"{from_bin(r['image_id'])}.webp" if r["image_id"] else "",
+             "image": catalog.image_file(r["image_id"]),
              "product_name": r["product_name"] or "", "customer": r["customer_name"], "customer_email": r["email"],
              "shipped": bool(r["is_shipped"]), "need_refund": bool(r["need_refund"])} for r in rows]
 
@@ -379,36 +379,42 @@ def change_order_status(order_id: int, target: str, staff_id: int, tracking_code
         raise BadRequest("tracking_code is required to mark an order shipped")
     updates = {"courier_tracking_code": tracking_code} if tracking_code else {}
 
-    def step(tx):
+    def move_order(tx):
+        row = orders.lock_order(tx, order_id)
+        items = orders.order_items(tx, order_id)
         return orders.transition(tx, order_id, target, actor_type=orders.STAFF, actor_id=staff_id, note=note,
-                                 updates=updates)
+                                 updates=updates, locked=row, items=items), items
 
-    return _run_transition(order_id, step)
+    return _run_transition(move_order)
 
 
 def ship(order_id: int, staff_id: int, tracking_code: str) -> dict:
     """v1's `POST inventory/ship`: the shipped transition (a paid order is packed on the way, both recorded)."""
 
-    def step(tx):
-        if orders.lock_order(tx, order_id)["status"] == orders.PAID:
-            orders.transition(tx, order_id, orders.PACKED, actor_type=orders.STAFF, actor_id=staff_id)
+    def pack_if_paid_then_ship(tx):
+        row = orders.lock_order(tx, order_id)
+        if row["status"] == orders.PAID:
+            orders.transition(tx, order_id, orders.PACKED, actor_type=orders.STAFF, actor_id=staff_id, locked=row)
+        items = orders.order_items(tx, order_id)
         return orders.transition(tx, order_id, orders.SHIPPED, actor_type=orders.STAFF, actor_id=staff_id,
-                                 updates={"courier_tracking_code": tracking_code})
+                                 updates={"courier_tracking_code": tracking_code}, locked=row, items=items), items
 
-    return _run_transition(order_id, step)
+    return _run_transition(pack_if_paid_then_ship)
 
 
-def _run_transition(order_id: int, step) -> dict:
+def _run_transition(move) -> dict:
+    """Run ``move(tx) -> (order row as written, its lines)`` in one transaction, then mail and invalidate caches
+    from what it returned."""
     try:
-        row = db.run_in_transaction(step)
+        row, items = db.run_in_transaction(move)
     except orders.OrderNotFound:
         raise NotFound("order not found") from None
     except orders.IllegalTransition as exc:
         raise Conflict(str(exc), current_status=exc.current) from None
-    product_ids = [from_bin(r["product_refer"]) for r in db.query(
-        "SELECT DISTINCT product_refer FROM order_items WHERE order_refer = %s", (order_id,))]
+    order_id = int(row["id"])
+    product_ids = [from_bin(pb) for pb in orders.product_ids(items)]
     if row["status"] in (orders.SHIPPED, orders.CANCELLED, orders.REFUNDED):
-        notify.order_event(db, order_id, row["status"])
+        notify.order_event(db, order_id, row["status"], order=row)
     cachekeys.invalidate_sold(*product_ids)
     for pid in product_ids:
         cachekeys.invalidate_product(pid, listing=False)

@@ -2,15 +2,13 @@
 real number of lines (checkout and product deletion delete the key, and the next read recounts)."""
 from __future__ import annotations
 
-from omcommerce import cachekeys
+from omcommerce import cachekeys, catalog
 from omcore import config, kv
 from omcore.errors import Conflict, NotFound
 from omdb import db
 from omdb.ids import from_bin, to_bin
 
 COUNT_TTL = 14 * 24 * 3600
-IMAGE_SQL = ("(SELECT pi.id FROM product_images pi WHERE pi.product_refer = p.id ORDER BY pi.created_at, pi.id"
-             " LIMIT 1)")
 
 
 def max_quantity() -> int:
@@ -21,18 +19,16 @@ def max_lines() -> int:
     return config.get_int("CART_MAX_LINES", 100)
 
 
-def _image(row) -> str:
-    return f"{from_bin(row['image_id'])}.webp" if row.get("image_id") else ""
-
-
 def lines(customer_id: str) -> list[dict]:
     rows = db.query(
-        f"SELECT p.id, p.name, p.price, ci.quantity, ci.checked, COALESCE(i.quantity, 0) AS stock, {IMAGE_SQL} AS image_id"
+        "SELECT p.id, p.name, p.price, ci.quantity, ci.checked, COALESCE(i.quantity, 0) AS stock,"
+        f" {catalog.first_image_sql()} AS image_id"
         " FROM cart_items ci JOIN products p ON p.id = ci.product_refer AND p.deleted_at IS NULL"
         " LEFT JOIN inventories i ON i.product_refer = p.id WHERE ci.customer_refer = %s ORDER BY ci.id",
         (to_bin(customer_id),))
-    return [{"id": from_bin(r["id"]), "name": r["name"], "price": int(r["price"]), "image": _image(r),
-             "quantity": int(r["quantity"]), "curr_stock": int(r["stock"]), "checked": bool(r["checked"])}
+    return [{"id": from_bin(r["id"]), "name": r["name"], "price": int(r["price"]),
+             "image": catalog.image_file(r["image_id"]), "quantity": int(r["quantity"]),
+             "curr_stock": int(r["stock"]), "checked": bool(r["checked"])}
             for r in rows]
 
 
@@ -60,7 +56,7 @@ def set_quantity(customer_id: str, product_id, quantity: int) -> None:
     if int(product["stock"]) < quantity:
         raise Conflict("quantity is not enough", curr_stock=int(product["stock"]))
 
-    def step(tx):
+    def add_or_update_line(tx):
         existing = tx.query_one("SELECT id FROM cart_items WHERE customer_refer = %s AND product_refer = %s"
                                 " FOR UPDATE", (cid, pid))
         if existing is None:
@@ -74,7 +70,7 @@ def set_quantity(customer_id: str, product_id, quantity: int) -> None:
             tx.execute("UPDATE cart_items SET quantity = %s, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
                        (quantity, existing["id"]))
 
-    db.run_in_transaction(step)
+    db.run_in_transaction(add_or_update_line)
     recount(customer_id)
 
 

@@ -18,7 +18,7 @@ import hashlib
 import json
 from datetime import datetime, timedelta, timezone
 
-from omcommerce import cachekeys, freight, midtrans, notify, orders, stock
+from omcommerce import cachekeys, catalog, freight, midtrans, notify, orders, stock
 from omcore import config, kv
 from omcore.errors import ApiError, BadGateway, Conflict, NotFound
 from omcore.log import get_logger
@@ -29,8 +29,6 @@ from omdb.ids import from_bin, to_bin
 log = get_logger("checkout")
 
 NOTHING_SELECTED = "you haven't selected any item in the cart"
-IMAGE_SQL = ("(SELECT pi.id FROM product_images pi WHERE pi.product_refer = p.id ORDER BY pi.created_at, pi.id"
-             " LIMIT 1)")
 LINES_SQL = ("SELECT ci.id AS line_id, p.id, p.name, p.description, p.price, p.weight, p.length, p.width, p.height,"
              " ci.quantity, COALESCE(i.quantity, 0) AS stock, {image} AS image_id FROM cart_items ci"
              " JOIN products p ON p.id = ci.product_refer AND p.deleted_at IS NULL"
@@ -56,7 +54,7 @@ UNPAID_STATES = (orders.AWAITING_PAYMENT, orders.PAYMENT_REVIEW)
 
 
 def _checked_lines(runner, customer_id: str, *, lock: bool = False) -> list[dict]:
-    sql = LINES_SQL.format(image=IMAGE_SQL) + (" FOR UPDATE" if lock else "")
+    sql = LINES_SQL.format(image=catalog.first_image_sql()) + (" FOR UPDATE" if lock else "")
     return runner.query(sql, (to_bin(customer_id),))
 
 
@@ -70,7 +68,7 @@ def pre_items(customer_id: str) -> list[dict]:
     if not lines:
         raise Conflict(NOTHING_SELECTED)
     return [{"id": from_bin(line["id"]), "name": line["name"], "price": int(line["price"]),
-             "image": f"{from_bin(line['image_id'])}.webp" if line["image_id"] else "",
+             "image": catalog.image_file(line["image_id"]),
              "quantity": int(line["quantity"])} for line in lines]
 
 
@@ -143,7 +141,7 @@ def place_order(customer_id: str, address_id, courier_code: str, idempotency_key
     if not _lock_customer(customer_id):
         raise Conflict("a checkout for this account is already in progress")
     try:
-        return _place(customer_id, address_id, courier_code, idempotency_key, fingerprint)
+        return _place_order(customer_id, address_id, courier_code, idempotency_key, fingerprint)
     finally:
         _unlock_customer(customer_id)
 
@@ -154,9 +152,9 @@ def _check_unpaid_limit(customer_id: str) -> None:
     limit = max_unpaid_orders()
     if limit <= 0:
         return
-    placeholders = ",".join(["%s"] * len(UNPAID_STATES))
-    unpaid = int(db.query_one(f"SELECT COUNT(*) AS n FROM orders WHERE customer_refer = %s AND status IN"
-                              f" ({placeholders})", (to_bin(customer_id), *UNPAID_STATES))["n"])
+    unpaid = int(db.query_one("SELECT COUNT(*) AS n FROM orders WHERE customer_refer = %s AND status IN"
+                              f" ({db.placeholders(len(UNPAID_STATES))})",
+                              (to_bin(customer_id), *UNPAID_STATES))["n"])
     if unpaid >= limit:
         raise Conflict(f"you already have {unpaid} unpaid orders (at most {limit} at a time): pay or cancel one of"
                        f" them before placing a new order", unpaid_orders=unpaid, max_unpaid_orders=limit)
@@ -178,7 +176,8 @@ def _check_amount(amount: int, what: str) -> None:
                        f" carry: order fewer units", max_amount=orders.MAX_ORDER_AMOUNT)
 
 
-def _place(customer_id: str, address_id, courier_code: str, idempotency_key: str | None, fingerprint: str) -> dict:
+def _place_order(customer_id: str, address_id, courier_code: str, idempotency_key: str | None,
+                 fingerprint: str) -> dict:
     address = _address(customer_id, address_id)
     area_id = int(address["shipping_area_refer"])
     _check_unpaid_limit(customer_id)
@@ -203,7 +202,7 @@ def _place(customer_id: str, address_id, courier_code: str, idempotency_key: str
     customer = db.query_one("SELECT first_name, last_name, email, phone_number FROM customers WHERE id = %s",
                             (to_bin(customer_id),))
 
-    def step(tx):
+    def write_order_and_reserve(tx):
         lines = _checked_lines(tx, customer_id, lock=True)
         if not lines:
             raise Conflict(NOTHING_SELECTED)
@@ -230,7 +229,7 @@ def _place(customer_id: str, address_id, courier_code: str, idempotency_key: str
         return order_id, lines, item_cost, expires
 
     try:
-        order_id, lines, item_cost, expires = db.run_in_transaction(step)
+        order_id, lines, item_cost, expires = db.run_in_transaction(write_order_and_reserve)
     except stock.InsufficientStock as exc:
         names = {from_bin(line["id"]): line["name"] for line in preview}
         short = [{"id": s["id"], "name": names.get(s["id"], ""), "requested": s["requested"],
@@ -265,11 +264,11 @@ def _place(customer_id: str, address_id, courier_code: str, idempotency_key: str
             updates={"status_description": "payment provider unavailable, nothing was charged"}))
         raise BadGateway("the payment provider is unavailable, nothing was charged: please try again") from None
 
-    db.execute("UPDATE orders SET payment_token = %s, payment_redirect_url = %s, updated_at = UTC_TIMESTAMP(3)"
-               " WHERE id = %s", (snap["token"], snap["redirect_url"], order_id))
+    db.update("orders", {"payment_token": snap["token"], "payment_redirect_url": snap["redirect_url"]}, "id = %s",
+              (order_id,), allowed=("payment_token", "payment_redirect_url"))
     # only the lines that went into this order leave the cart (lines checked meanwhile stay)
     line_ids = [line["line_id"] for line in lines]
-    db.execute(f"DELETE FROM cart_items WHERE customer_refer = %s AND id IN ({','.join(['%s'] * len(line_ids))})",
+    db.execute(f"DELETE FROM cart_items WHERE customer_refer = %s AND id IN ({db.placeholders(len(line_ids))})",
                (to_bin(customer_id), *line_ids))
     kv.cache_delete(cachekeys.cart_count(customer_id))
     for line in lines:
@@ -288,18 +287,21 @@ def cancel(customer_id: str, order_id: int) -> dict:
     if row["status"] == orders.CANCELLED:
         return {"id": order_id, "status": "cancel"}
 
-    def step(tx):
+    def cancel_and_release(tx):
+        row = orders.lock_order(tx, order_id)
+        items = orders.order_items(tx, order_id)
         return orders.transition(tx, order_id, orders.CANCELLED, actor_type=orders.CUSTOMER, actor_id=customer_id,
                                  expect_from=(orders.AWAITING_PAYMENT, orders.PAYMENT_REVIEW),
-                                 updates={"status_description": "customer request for cancel"})
+                                 updates={"status_description": "customer request for cancel"},
+                                 locked=row, items=items), items
 
     try:
-        db.run_in_transaction(step)
+        order, items = db.run_in_transaction(cancel_and_release)
     except orders.IllegalTransition as exc:
         raise Conflict(f"the order can no longer be cancelled (it is {exc.current})") from None
     _expire_at_midtrans(order_id)
-    _after_release(order_id)
-    notify.order_event(db, order_id, "cancelled", reason="at your request")
+    _invalidate_released(items)
+    notify.order_event(db, order_id, "cancelled", reason="at your request", order=order)
     return {"id": order_id, "status": "cancel"}
 
 
@@ -311,9 +313,11 @@ def _expire_at_midtrans(order_id: int) -> None:
         log.warning("could not expire the Midtrans transaction of order %s: %s", order_id, exc)
 
 
-def _after_release(order_id: int) -> None:
-    for row in db.query("SELECT DISTINCT product_refer FROM order_items WHERE order_refer = %s", (order_id,)):
-        cachekeys.invalidate_product(from_bin(row["product_refer"]), listing=False)
+def _invalidate_released(items: list[dict]) -> None:
+    """After a cancel committed: the products whose stock came back show it (``items``: the order's lines, as the
+    transaction read them)."""
+    for product_bin in orders.product_ids(items):
+        cachekeys.invalidate_product(from_bin(product_bin), listing=False)
 
 
 def expire_unpaid(now: datetime | None = None, *, batch: int = 200) -> int:
@@ -328,18 +332,21 @@ def expire_unpaid(now: datetime | None = None, *, batch: int = 200) -> int:
     for row in candidates:
         order_id = int(row["id"])
 
-        def step(tx, order_id=order_id):
-            current = orders.lock_order(tx, order_id)
-            if current["status"] != orders.AWAITING_PAYMENT or current["payment_expires_at"] >= now:
-                return False
+        def cancel_if_still_expired(tx, order_id=order_id):
+            row = orders.lock_order(tx, order_id)
+            if row["status"] != orders.AWAITING_PAYMENT or row["payment_expires_at"] >= now:
+                return None
+            items = orders.order_items(tx, order_id)
             orders.transition(tx, order_id, orders.CANCELLED, actor_type=orders.SYSTEM, note="payment window expired",
                               updates={"transaction_status": "expire",
-                                       "status_description": "the payment window expired"})
-            return True
+                                       "status_description": "the payment window expired"}, locked=row, items=items)
+            return row, items
 
-        if db.run_in_transaction(step):
+        cancelled = db.run_in_transaction(cancel_if_still_expired)
+        if cancelled:
+            order, items = cancelled
             expired += 1
             _expire_at_midtrans(order_id)
-            _after_release(order_id)
-            notify.order_event(db, order_id, "cancelled", reason="the payment window expired")
+            _invalidate_released(items)
+            notify.order_event(db, order_id, "cancelled", reason="the payment window expired", order=order)
     return expired

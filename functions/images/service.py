@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 
+from omcommerce.catalog import image_file
 from omcommerce.media import *  # noqa: F401,F403
 from omcommerce.media import (MAX_PRODUCT_IMAGES, enqueue_event, max_bytes, originals_bucket,
                               parse_file_name, product_image_slots_used, s3)
@@ -52,7 +53,7 @@ def presign_upload(*, product_id, content_type: str, size: int | None) -> dict:
         Bucket=originals_bucket(), Key=key, Fields={"Content-Type": content_type},
         Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes()]],
         ExpiresIn=PRESIGN_SECONDS)
-    return {"url": post["url"], "fields": post["fields"], "file": f"{image_id}.webp",
+    return {"url": post["url"], "fields": post["fields"], "file": image_file(image_id),
             "expires_in": PRESIGN_SECONDS}
 
 

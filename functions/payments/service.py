@@ -109,10 +109,11 @@ def handle(raw: str) -> dict:
     if effective["transaction_status"] != payload["transaction_status"]:
         log.warning("order %s: notification claimed %s, Midtrans confirms %s", order_id,
                     payload["transaction_status"][:32], effective["transaction_status"][:32])
-    outcome, event = db.run_in_transaction(lambda tx: _apply(tx, order_id, effective))
+    outcome, event, order, items = db.run_in_transaction(
+        lambda tx: _apply_confirmed_status(tx, order_id, effective))
     _store(raw, payload, outcome, order_id, True, confirmed)
     if event:
-        _after(order_id, event)
+        _invalidate_caches_and_mail(order, items, event)
     return {"outcome": outcome}
 
 
@@ -126,9 +127,16 @@ def _same_amount(value, order_total) -> bool:
         return False
 
 
-def _apply(tx, order_id: int, p: dict) -> tuple[str, str | None]:
+# the payment facts the webhook writes on an order outside a status change (the status itself: orders.transition)
+_PAYMENT_FACTS = ("transaction_status", "payment_type", "need_refund")
+
+
+def _apply_confirmed_status(tx, order_id: int, p: dict) -> tuple[str, str | None, dict, list | None]:
     """Apply the status Midtrans confirmed (``p``: transaction_status, fraud_status, payment_type,
-    transaction_id — never the notification's own claims)."""
+    transaction_id — never the notification's own claims). The order row is locked and read once here and handed
+    to ``orders.transition`` (which alone decides whether the move is legal). Returns (outcome, event or None,
+    the order row as written, the order's lines when an event follows) — the after-commit work uses them and
+    reads nothing again."""
     status = p["transaction_status"]
     fraud = (p.get("fraud_status") or "").lower() if isinstance(p.get("fraud_status"), str) else ""
     row = orders.lock_order(tx, order_id)
@@ -137,52 +145,59 @@ def _apply(tx, order_id: int, p: dict) -> tuple[str, str | None]:
     if isinstance(p.get("payment_type"), str):
         details["payment_type"] = p["payment_type"][:64]
 
-    def move(target, note, event):
-        if target not in orders.TRANSITIONS.get(current, ()):
-            return "ignored_" + current, None
-        orders.transition(tx, order_id, target, actor_type=orders.MIDTRANS, actor_id=p.get("transaction_id"),
-                          note=note, updates=details)
-        return f"{current}->{target}", event
+    def move_to(target, note, event):
+        items = orders.order_items(tx, order_id) if event else None
+        try:
+            orders.transition(tx, order_id, target, actor_type=orders.MIDTRANS, actor_id=p.get("transaction_id"),
+                              note=note, updates=details, locked=row, items=items)
+        except orders.IllegalTransition:
+            return "ignored_" + current, None, row, None
+        return f"{current}->{target}", event, row, items
+
+    def unchanged(outcome):
+        return outcome, None, row, None
 
     paid = status == "settlement" or (status == "capture" and fraud in ("accept", ""))
     if paid:
         if current == orders.CANCELLED:
             if not row["need_refund"]:
-                tx.execute("UPDATE orders SET need_refund = TRUE, transaction_status = %s, updated_at ="
-                           " UTC_TIMESTAMP(3) WHERE id = %s", (status[:32], order_id))
+                tx.update("orders", {"need_refund": True, "transaction_status": status[:32]}, "id = %s",
+                          (order_id,), allowed=_PAYMENT_FACTS)
                 orders.record(tx, order_id, current, current, orders.MIDTRANS, p.get("transaction_id"),
                               "paid after cancellation: refund needed")
-            return "paid_after_cancel", None
+            return unchanged("paid_after_cancel")
         if current in (orders.AWAITING_PAYMENT, orders.PAYMENT_REVIEW):
-            return move(orders.PAID, f"{status}", "paid")
-        return "duplicate", None
+            return move_to(orders.PAID, f"{status}", "paid")
+        return unchanged("duplicate")
     if status == "capture" and fraud == "challenge":
-        return move(orders.PAYMENT_REVIEW, "fraud challenge", None) if current == orders.AWAITING_PAYMENT \
-            else ("ignored_" + current, None)
+        return move_to(orders.PAYMENT_REVIEW, "fraud challenge", None) if current == orders.AWAITING_PAYMENT \
+            else unchanged("ignored_" + current)
     if status in FAILED or (status == "capture" and fraud == "deny"):
         if current in (orders.AWAITING_PAYMENT, orders.PAYMENT_REVIEW):
             details["status_description"] = f"payment {status}"
-            return move(orders.CANCELLED, status, "cancelled")
-        return "ignored_" + current, None
+            return move_to(orders.CANCELLED, status, "cancelled")
+        return unchanged("ignored_" + current)
     if status == "refund":
-        return move(orders.REFUNDED, "refund", "refunded")
+        return move_to(orders.REFUNDED, "refund", "refunded")
     if status == "partial_refund":
-        return move(orders.PARTIALLY_REFUNDED, "partial refund", None)
+        return move_to(orders.PARTIALLY_REFUNDED, "partial refund", None)
     if status == "pending":
         if current == orders.AWAITING_PAYMENT:
-            tx.execute("UPDATE orders SET transaction_status = %s, payment_type = COALESCE(%s, payment_type),"
-                       " updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
-                       ("pending", details.get("payment_type"), order_id))
-        return "pending_recorded", None
-    return "ignored_unknown_status", None
+            facts = {"transaction_status": "pending"}
+            if details.get("payment_type") is not None:
+                facts["payment_type"] = details["payment_type"]
+            tx.update("orders", facts, "id = %s", (order_id,), allowed=_PAYMENT_FACTS)
+        return unchanged("pending_recorded")
+    return unchanged("ignored_unknown_status")
 
 
-def _after(order_id: int, event: str) -> None:
-    product_ids = [from_bin(r["product_refer"]) for r in db.query(
-        "SELECT DISTINCT product_refer FROM order_items WHERE order_refer = %s", (order_id,))]
+def _invalidate_caches_and_mail(order: dict, items: list[dict], event: str) -> None:
+    """After the commit: drop the caches the move made stale and mail the customer, from what the transaction
+    read (the order row as written and its lines)."""
+    product_ids = [from_bin(pb) for pb in orders.product_ids(items)]
     if event in ("paid", "refunded"):
         cachekeys.invalidate_sold(*product_ids)
     if event in ("cancelled", "refunded"):
         for pid in product_ids:
             cachekeys.invalidate_product(pid, listing=False)
-    notify.order_event(db, order_id, event)
+    notify.order_event(db, int(order["id"]), event, order=order)

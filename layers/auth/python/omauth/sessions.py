@@ -207,9 +207,3 @@ def revoke_user(kind: str, user_id: str, *, except_family: str | None = None) ->
         return len(families)
 
     return kv.required(run)
-
-
-def family_of(kind: str, token: str | None) -> str | None:
-    if not token or len(token) > 256:
-        return None
-    return kv.required(lambda c: c.get(f"rt:{kind}:{_hash(token)}"))

@@ -18,6 +18,8 @@ from omcore import config
 from omcore.errors import BadRequest, PayloadTooLarge
 from omdb import db
 
+from .catalog import image_file
+
 _FILE_RE = re.compile(r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.webp$")
 VARIANT_WIDTHS = (320, 640, 1280)
 MAX_PRODUCT_IMAGES = 10
@@ -71,6 +73,7 @@ def sniff(data: bytes) -> str | None:
 
 
 def parse_file_name(file_name: str) -> uuid.UUID:
+    """The image id in a storefront file name (the inverse of ``catalog.image_file``); 400 for anything else."""
     match = _FILE_RE.match(file_name or "")
     if not match:
         raise BadRequest("file_name must look like <uuid>.webp")
@@ -93,7 +96,7 @@ def store_upload(*, owner_type: str, owner_id: str | None, data: bytes, filename
                " VALUES (%s, %s, %s, %s, %s, %s, 'pending')",
                (image_id.bytes, owner_type, owner_id, key, kind, len(data)))
     enqueue_event(originals_bucket(), key, len(data))
-    return f"{image_id}.webp"
+    return image_file(image_id)
 
 
 def product_image_slots_used(tx, product_bin: bytes) -> int:
@@ -117,7 +120,7 @@ def link_owner(file_name: str, owner_type: str, owner_id: str) -> None:
 
 
 def public_keys(image_id) -> list[str]:
-    return [f"usercontent/{image_id}.webp"] + [f"usercontent/{image_id}-{w}.webp" for w in VARIANT_WIDTHS]
+    return [f"usercontent/{image_file(image_id)}"] + [f"usercontent/{image_id}-{w}.webp" for w in VARIANT_WIDTHS]
 
 
 def delete_image(file_name: str) -> None:

@@ -23,11 +23,18 @@ _BODIES = {
 }
 
 
-def order_event(runner, order_id: int, event: str, *, reason: str = "") -> None:
+def order_event(runner, order_id: int, event: str, *, reason: str = "", order: dict | None = None) -> None:
+    """Mail the order's customer about ``event``. ``order``: the order row as the caller's transaction wrote it
+    (``orders.transition`` returns it) — then only the customer's address is looked up, the order is not read
+    again. Never raises."""
     try:
-        row = runner.query_one("SELECT o.id, o.gross_amount, o.payment_redirect_url, o.courier_tracking_code, c.email"
-                               " FROM orders o JOIN customers c ON c.id = o.customer_refer WHERE o.id = %s",
-                               (order_id,))
+        if order is not None:
+            customer = runner.query_one("SELECT email FROM customers WHERE id = %s", (order["customer_refer"],))
+            row = None if customer is None else {**order, "email": customer["email"]}
+        else:
+            row = runner.query_one("SELECT o.id, o.gross_amount, o.payment_redirect_url, o.courier_tracking_code,"
+                                   " c.email FROM orders o JOIN customers c ON c.id = o.customer_refer"
+                                   " WHERE o.id = %s", (order_id,))
         if row is None:
             return
         values = {"id": row["id"], "total": int(row["gross_amount"]), "url": row["payment_redirect_url"] or "",

@@ -7,11 +7,16 @@ the staff back office.
     paid, packed ──refund──▶ refunded (stock restored once); shipped and later ──refund──▶ refunded (goods are out)
     any paid state ──partial_refund──▶ partially_refunded
 
-``transition`` locks the order row, refuses anything not in ``TRANSITIONS`` (``IllegalTransition``, HTTP 409) and
-writes ``order_status_history`` with the actor. Transitions are compare-and-set on the locked row, so a
-duplicate, replayed or concurrent request changes nothing the second time.
+``transition`` is the only code that changes ``orders.status``: it locks the order row (or takes the row the
+caller already locked in the same transaction — one lock, one read), refuses anything not in ``TRANSITIONS``
+(``IllegalTransition``, HTTP 409; the one place the table is checked) and writes ``order_status_history`` with the
+actor. Transitions are compare-and-set on the locked row, so a duplicate, replayed or concurrent request changes
+nothing the second time. It returns the row as written, which callers pass on (mails, cache invalidation) instead
+of reading the order again.
 """
 from __future__ import annotations
+
+from omdb.sql import NOW, update_statement
 
 from . import stock
 
@@ -73,10 +78,23 @@ class OrderNotFound(Exception):
 
 
 def lock_order(tx, order_id: int) -> dict:
+    """The order row, locked ``FOR UPDATE`` for the rest of the transaction (``OrderNotFound`` if none)."""
     row = tx.query_one("SELECT * FROM orders WHERE id = %s FOR UPDATE", (order_id,))
     if row is None:
         raise OrderNotFound(order_id)
     return row
+
+
+def order_items(tx, order_id: int) -> list[dict]:
+    """The order's lines (``product_refer``, ``quantity``), read once and passed to ``transition(items=...)`` and
+    on to whatever runs after the commit (cache invalidation)."""
+    return tx.query("SELECT product_refer, quantity FROM order_items WHERE order_refer = %s ORDER BY id",
+                    (order_id,))
+
+
+def product_ids(items: list[dict]) -> list[bytes]:
+    """The distinct product ids (BINARY(16)) of ``order_items`` rows, in first-seen order."""
+    return list(dict.fromkeys(bytes(i["product_refer"]) for i in items))
 
 
 def record(tx, order_id: int, from_status, to_status: str, actor_type: str, actor_id=None, note=None) -> None:
@@ -87,13 +105,19 @@ def record(tx, order_id: int, from_status, to_status: str, actor_type: str, acto
 
 
 def transition(tx, order_id: int, target: str, *, actor_type: str, actor_id=None, note=None,
-               expect_from=None, updates: dict | None = None) -> dict:
-    """Move the order to ``target`` or raise ``IllegalTransition``. ``expect_from`` narrows the legal sources.
-    ``updates`` are extra column values written in the same UPDATE (column names are fixed by callers, never
-    client input). Releases/restocks stock exactly once where the transition calls for it. Returns the new row."""
+               expect_from=None, updates: dict | None = None, locked: dict | None = None,
+               items: list[dict] | None = None) -> dict:
+    """Move the order to ``target`` or raise ``IllegalTransition`` (nothing written). ``expect_from`` narrows the
+    legal sources. ``updates`` are extra column values written in the same UPDATE (``_ALLOWED_COLUMNS``; names
+    are fixed by callers, never client input). Releases/restocks stock exactly once where the transition calls for
+    it. Returns the row as written (the ``locked`` dict itself when given).
+
+    ``locked``: the row this transaction already locked with ``lock_order`` — it is not locked or read again.
+    ``items``: the order's lines when the caller already read them (``order_items``); a stock release uses them
+    instead of reading them again."""
     if target not in TRANSITIONS:
         raise ValueError(f"unknown status {target!r}")
-    row = lock_order(tx, order_id)
+    row = locked if locked is not None else lock_order(tx, order_id)
     current = row["status"]
     if target not in TRANSITIONS.get(current, ()) or (expect_from is not None and current not in expect_from):
         raise IllegalTransition(current, target)
@@ -101,7 +125,7 @@ def transition(tx, order_id: int, target: str, *, actor_type: str, actor_id=None
     if target == PAID and not row["is_paid"]:
         columns["is_paid"] = True
     if target == PAID:
-        columns["paid_at"] = _now_marker
+        columns["paid_at"] = NOW
     if target == SHIPPED:
         columns["is_shipped"] = True
     if target == CANCELLED:
@@ -109,37 +133,19 @@ def transition(tx, order_id: int, target: str, *, actor_type: str, actor_id=None
     if target == REFUNDED:
         columns["need_refund"] = False
     columns.update(updates or {})
-    _update(tx, order_id, columns)
+    tx.execute(*update_statement("orders", columns, "id = %s", (order_id,), allowed=_ALLOWED_COLUMNS))
     if target in (CANCELLED, REFUNDED) and current in _STOCK_HELD:
-        stock.release(tx, order_id, reason=stock.ORDER_RELEASE if target == CANCELLED else stock.ORDER_RESTOCK)
+        stock.release(tx, row, reason=stock.ORDER_RELEASE if target == CANCELLED else stock.ORDER_RESTOCK,
+                      items=items)
     record(tx, order_id, current, target, actor_type, actor_id, note)
-    row.update({k: v for k, v in columns.items() if v is not _now_marker})
+    row.update({k: v for k, v in columns.items() if v is not NOW})
     return row
 
 
-class _NowMarker:
-    pass
-
-
-_now_marker = _NowMarker()
-
+# the orders columns transition() may write (its own plus the callers' ``updates``)
 _ALLOWED_COLUMNS = frozenset({
     "status", "is_paid", "is_shipped", "is_cancelled", "need_refund", "paid_at", "transaction_status",
     "status_description", "payment_type", "courier_tracking_code", "payment_token", "payment_redirect_url"})
-
-
-def _update(tx, order_id: int, columns: dict) -> None:
-    sets, args = [], []
-    for name, value in columns.items():
-        if name not in _ALLOWED_COLUMNS:
-            raise ValueError(f"column {name!r} may not be set through transition()")
-        if value is _now_marker:
-            sets.append(f"{name} = UTC_TIMESTAMP(3)")
-        else:
-            sets.append(f"{name} = %s")
-            args.append(value)
-    sets.append("updated_at = UTC_TIMESTAMP(3)")
-    tx.execute(f"UPDATE orders SET {', '.join(sets)} WHERE id = %s", (*args, order_id))
 
 
 def wire_status(row: dict) -> str:

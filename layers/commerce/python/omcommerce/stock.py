@@ -8,6 +8,7 @@ is released at most once per order (guarded by ``orders.stock_released`` under t
 from __future__ import annotations
 
 from omdb.ids import from_bin, to_bin
+from omdb.sql import placeholders
 
 # reasons recorded in stock_movements.reason
 INITIAL = "initial"
@@ -52,9 +53,8 @@ def lock(tx, product_ids) -> dict[bytes, int]:
     keys = sorted({to_bin(p) for p in product_ids})
     if not keys:
         return {}
-    placeholders = ",".join(["%s"] * len(keys))
-    rows = tx.query(f"SELECT product_refer, quantity FROM inventories WHERE product_refer IN ({placeholders})"
-                    f" ORDER BY product_refer FOR UPDATE", keys)
+    rows = tx.query("SELECT product_refer, quantity FROM inventories"
+                    f" WHERE product_refer IN ({placeholders(len(keys))}) ORDER BY product_refer FOR UPDATE", keys)
     return {bytes(r["product_refer"]): int(r["quantity"]) for r in rows}
 
 
@@ -133,13 +133,16 @@ def reserve(tx, order_id: int, lines: list[tuple]) -> None:
         _record(tx, pb, -q, after, CHECKOUT_RESERVE, order_id=order_id)
 
 
-def release(tx, order_id: int, *, reason: str = ORDER_RELEASE) -> bool:
-    """Give an order's units back, exactly once. The caller holds the order row lock (``SELECT ... FOR UPDATE``).
-    Returns False when the order's stock was already released."""
-    row = tx.query_one("SELECT stock_released FROM orders WHERE id = %s FOR UPDATE", (order_id,))
-    if row is None or row["stock_released"]:
+def release(tx, order: dict, *, reason: str = ORDER_RELEASE, items: list[dict] | None = None) -> bool:
+    """Give an order's units back, exactly once. ``order`` is the order row the caller locked in this
+    transaction (``orders.lock_order``: ``SELECT * ... FOR UPDATE``), so ``stock_released`` is read under the lock
+    and not again here; ``items`` the order's lines when already read. Returns False when the order's stock was
+    already released. Only ``orders.transition`` calls this."""
+    order_id = order["id"]
+    if order["stock_released"]:
         return False
-    items = tx.query("SELECT product_refer, quantity FROM order_items WHERE order_refer = %s", (order_id,))
+    if items is None:
+        items = tx.query("SELECT product_refer, quantity FROM order_items WHERE order_refer = %s", (order_id,))
     totals: dict[bytes, int] = {}
     for item in items:
         pb = bytes(item["product_refer"])
@@ -153,4 +156,5 @@ def release(tx, order_id: int, *, reason: str = ORDER_RELEASE) -> bool:
                    (after, pb))
         _record(tx, pb, q, after, reason, order_id=order_id)
     tx.execute("UPDATE orders SET stock_released = TRUE, updated_at = UTC_TIMESTAMP(3) WHERE id = %s", (order_id,))
+    order["stock_released"] = True
     return True

@@ -17,11 +17,6 @@ class ApiError(Exception):
         self.headers = headers or {}
         self.extra = extra
 
-    def body(self) -> dict:
-        body = {"error": self.message}
-        body.update(self.extra)
-        return body
-
 
 class BadRequest(ApiError):
     status = 400
