@@ -4,86 +4,44 @@ import re
 from omauth import guards
 from omcore.errors import BadRequest
 from omcore.http import Reply, Routes
-from omcore.validate import parse_uuid
+from omcore.spec import (
+    Spec,
+    anything,
+    choice,
+    custom,
+    date,
+    email,
+    integer,
+    page_of,
+    paged,
+    paging,
+    query_id,
+    text,
+    uuid,
+)
 
 from . import service
 
 routes = Routes(__name__)
 NO_STORE = {"Cache-Control": "no-store"}
 _PHONE_RE = re.compile(r"^\+?[0-9]{6,15}$")
-_POSTAL_RE = re.compile(r"^[1-9][0-9]{4}$")
+POSTAL_PATTERN = r"^[1-9][0-9]{4}$"
+_POSTAL_RE = re.compile(POSTAL_PATTERN)
 POSTAL_RULE = "postal_code must be an Indonesian postal code: 5 digits, the first one 1 to 9"
-
-
-def _query_uuid(req, name="id"):
-    value = req.query.get(name)
-    if value in (None, ""):
-        raise BadRequest(f"{name} is required")
-    return parse_uuid(value, name)
+GENDERS = ("male", "female")
+ORDER_ID_MAX = 2**63 - 1
 
 
 def _phone(value):
-    if value is not None:
-        value = re.sub(r"[\s().-]", "", value)  # "0812-3456 7890" → "081234567890"
-    if value is not None and not _PHONE_RE.match(value):
+    value = re.sub(r"[\s().-]", "", value)  # "0812-3456 7890" → "081234567890"
+    if not _PHONE_RE.match(value):
         raise BadRequest("phone_number must be 6 to 15 digits, optionally starting with +")
     return value
 
 
-# ---- profile
-
-@routes.route("/api/v1/customer/profile", methods=["GET"], guard=guards.customer)
-def get_profile(req):
-    """The customer's profile."""
-    return Reply(service.profile(req.principal.id), headers=NO_STORE)
-
-
-@routes.route("/api/v1/customer/profile", methods=["PATCH"], guard=guards.customer)
-def patch_profile(req):
-    """Partial update; a new email answers 202 and mails a code to it (confirm with POST email-change)."""
-    body = req.fields()
-    changes = {}
-    for name in ("first_name", "last_name"):
-        value = body.str(name, required=False, max_len=50)
-        if value is not None:
-            changes[name] = value
-    phone = _phone(body.str("phone_number", required=False, max_len=16))
-    if phone is not None:
-        changes["phone_number"] = phone
-    birth_date = body.date("birth_date", required=False)
-    if birth_date is not None:
-        changes["birth_date"] = birth_date
-    # absent, null or "" = unchanged (the storefront sends "" when nothing is picked); anything else must be one of
-    # the choices — a wrong JSON type ([] or {}) is a 400 naming the field, never silently ignored
-    gender = None if body.data.get("gender") == "" else body.choice("gender", ("male", "female"), required=False)
-    if gender is not None:
-        changes["gender"] = gender
-    result = service.update_profile(req.principal.id, changes, body.email("email", required=False))
-    profile = service.profile(req.principal.id)
-    if result.get("pending_email"):
-        return Reply({**profile, **result}, status=202)
-    return Reply(profile)
-
-
-@routes.route("/api/v1/customer/email-change", methods=["POST"], guard=guards.customer)
-def confirm_email(req):
-    """Confirm a new email address with the code mailed to it."""
-    body = req.fields()
-    if body.data.get("code") is None:
-        raise BadRequest("code is required")
-    return Reply(service.confirm_email_change(req.principal.id, req.principal.sid, body.data["code"], req.client_ip))
-
-
-# ---- addresses
-
-def _postal_code(body, required: bool):
+def _postal_code(value):
     """Five digits, the first 1–9 (Indonesian postal codes start at 10110), sent as a string or a JSON number. A
     number is never zero-padded: 123 is not "00123" but an error, like "01234"."""
-    value = body.data.get("postal_code")
-    if value is None or value == "":
-        if required:
-            raise BadRequest("postal_code is required")
-        return None  # PATCH: absent, null or "" = unchanged
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
@@ -94,121 +52,238 @@ def _postal_code(body, required: bool):
     return value
 
 
-def _address_fields(body, required: bool) -> dict:
-    out = {
-        "label": body.str("label", required=required, max_len=30),
-        "full_address": body.str("full_address", required=required, max_len=255),
-        "recipient_name": body.str("recipient_name", required=required, max_len=50),
-        "phone_number": _phone(body.str("phone_number", required=required, max_len=16)),
-        "shipping_area_refer": body.int("shipping_area", required=required, min_value=1, max_value=16777215),
-        "postal_code": _postal_code(body, required),
-    }
-    fields = {k: v for k, v in out.items() if v is not None}
-    note = body.str("note", required=False, max_len=45, allow_empty=True)
-    if required or body.has("note"):
-        fields["note"] = note or None  # "" clears the note
+POSTAL_SCHEMA = {"description": "an Indonesian postal code: 5 digits, the first one 1 to 9",
+                 "oneOf": [{"type": "string", "pattern": POSTAL_PATTERN},
+                           {"type": "integer", "minimum": 10000, "maximum": 99999}]}
+ONE_TIME_CODE = {"oneOf": [{"type": "integer", "minimum": 100000, "maximum": 999999},
+                           {"type": "string", "pattern": "^[0-9]{6}$"}]}
+
+
+# ---- profile
+
+@routes.route("/api/v1/customer/profile", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec())
+def get_profile(req):
+    """The customer's profile.
+
+    200: profile
+    """
+    return Reply(service.profile(req.principal.id), headers=NO_STORE)
+
+
+PROFILE_CHANGES = ("first_name", "last_name", "phone_number", "birth_date", "gender")
+
+
+# absent, null or "" gender = unchanged (the storefront sends "" when nothing is picked); anything else must be one
+# of the choices — a wrong JSON type ([] or {}) is a 400 naming the field, never silently ignored
+@routes.route("/api/v1/customer/profile", methods=["PATCH"], guard=guards.customer, query=Spec(),
+              body=Spec(text("first_name", required=False, max_len=50), text("last_name", required=False, max_len=50),
+                        text("phone_number", required=False, max_len=16, then=_phone),
+                        date("birth_date", required=False), choice("gender", GENDERS, required=False, blank=True),
+                        email("email", required=False)))
+def patch_profile(req):
+    """Partial update; a new email answers 202 and mails a code to it (confirm with POST email-change).
+
+    200: updated
+    202: email change pending: a code was mailed to the new address (the same answer when the address already has an
+        account: that address gets a notice instead)
+    409: phone number used by another account
+    400: a field of the wrong type or value (the error names it)
+    """
+    body = req.body
+    changes = {name: body[name] for name in PROFILE_CHANGES if body[name] is not None}
+    result = service.update_profile(req.principal.id, changes, body["email"])
+    profile = service.profile(req.principal.id)
+    if result.get("pending_email"):
+        return Reply({**profile, **result}, status=202)
+    return Reply(profile)
+
+
+@routes.route("/api/v1/customer/email-change", methods=["POST"], guard=guards.customer, query=Spec(),
+              body=Spec(anything("code", ONE_TIME_CODE)))
+def confirm_email(req):
+    """Confirm a new email address with the code mailed to it.
+
+    200: email changed; the old address is notified and every other session ends
+    401: wrong code
+    429: too many wrong codes (per code, per account per day) or code checks from this client
+    """
+    return Reply(service.confirm_email_change(req.principal.id, req.principal.sid, req.body["code"], req.client_ip))
+
+
+# ---- addresses
+
+def _address_spec(required: bool, *leading) -> Spec:
+    """A new address (every field required) or a partial update (absent, null or "" = unchanged)."""
+    return Spec(*leading,
+                text("label", required=required, max_len=30), text("full_address", required=required, max_len=255),
+                text("recipient_name", required=required, max_len=50),
+                text("phone_number", required=required, max_len=16, then=_phone),
+                integer("shipping_area", required=required, min=1, max=16777215,
+                        description="a shipping_areas id"),
+                custom("postal_code", _postal_code, POSTAL_SCHEMA, required=required, blank=True),
+                text("note", required=False, max_len=45, allow_empty=True, description='"" clears the note'))
+
+
+_ADDRESS_COLUMNS = {"label": "label", "full_address": "full_address", "recipient_name": "recipient_name",
+                    "phone_number": "phone_number", "shipping_area": "shipping_area_refer",
+                    "postal_code": "postal_code"}
+
+
+def _address_fields(body: dict, required: bool) -> dict:
+    fields = {column: body[name] for name, column in _ADDRESS_COLUMNS.items() if body[name] is not None}
+    if required or body["note"] is not None:
+        fields["note"] = body["note"] or None  # "" clears the note
     return fields
 
 
-@routes.route("/api/v1/customer/address", methods=["GET"], guard=guards.customer)
+@routes.route("/api/v1/customer/address", methods=["GET"], guard=guards.customer, body=Spec(),
+              query=query_id(required=False))
 def get_address(req):
-    """All addresses, or one with ?id= (with area_id, shipping_area, postal_code)."""
-    if req.query.get("id") not in (None, ""):
-        return Reply(service.address(req.principal.id, _query_uuid(req)), headers=NO_STORE)
+    """All addresses, or one with ?id= (with area_id, shipping_area, postal_code).
+
+    200: list, or one address with ?id=
+    """
+    if req.params["id"] is not None:
+        return Reply(service.address(req.principal.id, req.params["id"]), headers=NO_STORE)
     return Reply(service.addresses(req.principal.id), headers=NO_STORE)
 
 
-@routes.route("/api/v1/customer/address", methods=["POST"], guard=guards.customer)
+@routes.route("/api/v1/customer/address", methods=["POST"], guard=guards.customer, body=_address_spec(True),
+              query=Spec())
 def post_address(req):
-    """Add an address (shipping_area is a shipping_areas id)."""
-    return Reply(service.create_address(req.principal.id, _address_fields(req.fields(), True)))
+    """Add an address (shipping_area is a shipping_areas id).
+
+    200: created
+    409: {error, message}
+    """
+    return Reply(service.create_address(req.principal.id, _address_fields(req.body, True)))
 
 
-@routes.route("/api/v1/customer/address", methods=["PATCH"], guard=guards.customer)
+@routes.route("/api/v1/customer/address", methods=["PATCH"], guard=guards.customer,
+              body=_address_spec(False, uuid("id")), query=Spec())
 def patch_address(req):
-    """Partial update of an address (absent, null or empty = unchanged)."""
-    body = req.fields()
-    address_id = body.uuid("id")
-    return Reply(service.update_address(req.principal.id, address_id, _address_fields(body, False)))
+    """Partial update of an address (absent, null or empty = unchanged).
+
+    200: updated
+    404: not found
+    """
+    return Reply(service.update_address(req.principal.id, req.body["id"], _address_fields(req.body, False)))
 
 
-@routes.route("/api/v1/customer/address", methods=["DELETE"], guard=guards.customer)
+@routes.route("/api/v1/customer/address", methods=["DELETE"], guard=guards.customer, body=Spec(), query=query_id())
 def delete_address(req):
-    """Delete an address (past orders keep their snapshot)."""
-    service.delete_address(req.principal.id, _query_uuid(req))
+    """Delete an address (past orders keep their snapshot).
+
+    200: deleted
+    404: not found
+    """
+    service.delete_address(req.principal.id, req.params["id"])
     return Reply({})
 
 
 # ---- wishlist
 
-@routes.route("/api/v1/customer/wishlist", methods=["GET"], guard=guards.customer)
+@routes.route("/api/v1/customer/wishlist", methods=["GET"], guard=guards.customer, body=Spec(),
+              query=query_id(required=False))
 def get_wishlist(req):
-    """The wishlist as product cards, or {state} for one product with ?id=."""
-    if req.query.get("id") not in (None, ""):
-        return Reply({"state": service.wishlist_state(req.principal.id, _query_uuid(req))}, headers=NO_STORE)
+    """The wishlist as product cards, or {state} for one product with ?id=.
+
+    200: cards, or {state} with ?id=
+    """
+    if req.params["id"] is not None:
+        return Reply({"state": service.wishlist_state(req.principal.id, req.params["id"])}, headers=NO_STORE)
     return Reply(service.wishlist(req.principal.id), headers=NO_STORE)
 
 
-@routes.route("/api/v1/customer/wishlist", methods=["POST"], guard=guards.customer)
+@routes.route("/api/v1/customer/wishlist", methods=["POST"], guard=guards.customer, body=Spec(), query=query_id())
 def post_wishlist(req):
-    """Add ?id= to the wishlist."""
-    service.wishlist_add(req.principal.id, _query_uuid(req))
+    """Add ?id= to the wishlist.
+
+    200: added
+    404: product not found
+    409: already in wishlist
+    """
+    service.wishlist_add(req.principal.id, req.params["id"])
     return Reply({})
 
 
-@routes.route("/api/v1/customer/wishlist", methods=["DELETE"], guard=guards.customer)
+@routes.route("/api/v1/customer/wishlist", methods=["DELETE"], guard=guards.customer, body=Spec(), query=query_id())
 def delete_wishlist(req):
-    """Remove ?id= from the wishlist."""
-    service.wishlist_remove(req.principal.id, _query_uuid(req))
+    """Remove ?id= from the wishlist.
+
+    200: removed
+    404: not in wishlist
+    """
+    service.wishlist_remove(req.principal.id, req.params["id"])
     return Reply({})
 
 
 # ---- reviews
 
-@routes.route("/api/v1/customer/order-review", methods=["GET"], guard=guards.customer)
+@routes.route("/api/v1/customer/order-review", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec())
 def get_reviews(req):
-    """The customer's own reviews."""
+    """The customer's own reviews.
+
+    200: own reviews
+    """
     return Reply(service.my_reviews(req.principal.id), headers=NO_STORE)
 
 
-@routes.route("/api/v1/customer/order-review", methods=["POST"], guard=guards.customer)
+@routes.route("/api/v1/customer/order-review", methods=["POST"], guard=guards.customer, query=Spec(),
+              body=Spec(integer("order_id", min=1, max=ORDER_ID_MAX, description="the order item's id"),
+                        integer("rating", min=1, max=5), text("review", required=False, max_len=255)))
 def post_review(req):
-    """Review a delivered order item ({order_id: order item id, rating 1..5, review?})."""
-    body = req.fields()
-    result = service.create_review(req.principal.id, body.int("order_id", min_value=1, max_value=2**63 - 1),
-                                   body.int("rating", min_value=1, max_value=5),
-                                   body.str("review", required=False, max_len=255))
+    """Review a delivered order item ({order_id: order item id, rating 1..5, review?}).
+
+    201: {id}
+    404: not your order item
+    409: not delivered yet, or already reviewed
+    """
+    body = req.body
+    result = service.create_review(req.principal.id, body["order_id"], body["rating"], body["review"])
     return Reply(result, status=201)
 
 
-@routes.route("/api/v1/customer/order-review", methods=["PATCH"], guard=guards.customer)
+@routes.route("/api/v1/customer/order-review", methods=["PATCH"], guard=guards.customer, query=Spec(),
+              body=Spec(uuid("id"), integer("rating", required=False, min=1, max=5),
+                        text("review", required=False, max_len=255, allow_empty=True)))
 def patch_review(req):
-    """Edit one of the customer's reviews ({id, rating?, review?})."""
-    body = req.fields()
-    service.update_review(req.principal.id, body.uuid("id"), body.int("rating", required=False, min_value=1,
-                                                                          max_value=5),
-                          body.str("review", required=False, max_len=255, allow_empty=True))
+    """Edit one of the customer's reviews ({id, rating?, review?}).
+
+    200: updated
+    404: not found
+    """
+    body = req.body
+    service.update_review(req.principal.id, body["id"], body["rating"], body["review"])
     return Reply({})
 
 
-@routes.route("/api/v1/customer/order-review", methods=["DELETE"], guard=guards.customer)
+@routes.route("/api/v1/customer/order-review", methods=["DELETE"], guard=guards.customer, body=Spec(),
+              query=query_id())
 def delete_review(req):
-    """Delete one of the customer's reviews (?id=)."""
-    service.delete_review(req.principal.id, _query_uuid(req))
+    """Delete one of the customer's reviews (?id=).
+
+    200: deleted
+    404: not found
+    """
+    service.delete_review(req.principal.id, req.params["id"])
     return Reply({})
 
 
 # ---- orders
 
-@routes.route("/api/v1/customer/order", methods=["GET"], guard=guards.customer)
+@routes.route("/api/v1/customer/order", methods=["GET"], guard=guards.customer, body=Spec(),
+              query=Spec(integer("id", required=False, min=1, max=ORDER_ID_MAX), *paging()))
 def get_order(req):
-    """Order history (oldest first, or newest first with page/page_size), or one order's detail with ?id=."""
-    query = req.query_fields()
-    if req.query.get("id") not in (None, ""):
-        return Reply(service.order_detail(req.principal.id, query.int("id", min_value=1, max_value=2**63 - 1)),
-                     headers=NO_STORE)
-    if req.query.get("page") not in (None, "") or req.query.get("page_size") not in (None, ""):
-        page = query.int("page", required=False, min_value=1, max_value=100000) or 1
-        size = query.int("page_size", required=False, min_value=1, max_value=100) or 20
+    """Order history (oldest first, or newest first with page/page_size), or one order's detail with ?id=.
+
+    200: orders (v1 order without paging), or one order with ?id=
+    404: not found
+    """
+    params = req.params
+    if params["id"] is not None:
+        return Reply(service.order_detail(req.principal.id, params["id"]), headers=NO_STORE)
+    if paged(params):
+        page, size = page_of(params)
         return Reply(service.order_list(req.principal.id, page=page, page_size=size), headers=NO_STORE)
     return Reply(service.order_list(req.principal.id), headers=NO_STORE)

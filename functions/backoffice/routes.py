@@ -3,9 +3,24 @@ inv_user — orders also fin_user) and system (home banners; sys_admin)."""
 from omauth import guards
 from omcommerce import orders
 from omcommerce.stock import MAX_STOCK
-from omcore import multipart
 from omcore.errors import BadRequest
 from omcore.http import Reply, Routes
+from omcore.spec import (
+    Multipart,
+    Spec,
+    boolean,
+    choice,
+    custom,
+    date,
+    file,
+    integer,
+    number,
+    page_of,
+    paging,
+    query_id,
+    text,
+    uuid,
+)
 from omcore.validate import parse_uuid
 
 from . import service
@@ -20,238 +35,309 @@ BASE = "/api/v1/staff/dashboard"
 NO_STORE = {"Cache-Control": "no-store"}
 UPLOAD_LIMIT = 16 * 1024 * 1024  # the image capability enforces IMAGE_MAX_BYTES (15 MB) on the file itself
 MAX_INT = 2**32 - 1
-
-
-def _query_int(req, name="id", required=True):
-    if req.query.get(name) in (None, ""):
-        if required:
-            raise BadRequest(f"{name} is required")
-        return None
-    return req.query_fields().int(name, min_value=1, max_value=MAX_INT)
-
-
-def _paging(req, default_size=20):
-    query = req.query_fields()
-    page = query.int("page", required=False, min_value=1, max_value=100000) if req.query.get("page") else None
-    size = query.int("page_size", required=False, min_value=1, max_value=100) if req.query.get("page_size") else None
-    return page, size or default_size
+ORDER_ID_MAX = 2**63 - 1
+INT_ID = query_id(integer, min=1, max=MAX_INT)
 
 
 # ---- categories
 
-@routes.route(f"{BASE}/inventory/category", methods=["GET"], guard=inv)
+@routes.route(f"{BASE}/inventory/category", methods=["GET"], guard=inv, body=Spec(), query=Spec())
 def list_categories(req):
-    """Every category ([] when none)."""
+    """Every category ([] when none).
+
+    200: categories
+    """
     return Reply(service.categories(), headers=NO_STORE)
 
 
-@routes.route(f"{BASE}/inventory/category", methods=["POST"], guard=inv)
+@routes.route(f"{BASE}/inventory/category", methods=["POST"], guard=inv, query=Spec(),
+              body=Spec(text("name", max_len=50), text("description", max_len=255), boolean("homepage_visibility")))
 def create_category(req):
-    """Create a category (a soft-deleted one with the same name is revived)."""
-    body = req.fields()
-    category_id = service.create_category(body.str("name", max_len=50), body.str("description", max_len=255),
-                                          body.bool("homepage_visibility"))
+    """Create a category (a soft-deleted one with the same name is revived).
+
+    201: {id}
+    409: duplicate name
+    """
+    body = req.body
+    category_id = service.create_category(body["name"], body["description"], body["homepage_visibility"])
     return Reply({"id": category_id}, status=201)
 
 
-@routes.route(f"{BASE}/inventory/category", methods=["PATCH"], guard=inv)
+@routes.route(f"{BASE}/inventory/category", methods=["PATCH"], guard=inv, query=Spec(),
+              body=Spec(integer("id", min=1, max=MAX_INT), text("name", required=False, max_len=50),
+                        text("description", required=False, max_len=255),
+                        boolean("homepage_visibility", required=False)))
 def update_category(req):
-    """Partial update (absent or null = unchanged)."""
-    body = req.fields()
-    category_id = body.int("id", min_value=1, max_value=MAX_INT)
-    changes = {"name": body.str("name", required=False, max_len=50),
-               "description": body.str("description", required=False, max_len=255),
-               "homepage_visibility": body.bool("homepage_visibility", required=False)}
-    service.update_category(category_id, {k: v for k, v in changes.items() if v is not None})
+    """Partial update (absent or null = unchanged).
+
+    200: updated
+    404: not found
+    409: duplicate name
+    """
+    changes = {k: v for k, v in req.body.items() if k != "id" and v is not None}
+    service.update_category(req.body["id"], changes)
     return Reply({})
 
 
-@routes.route(f"{BASE}/inventory/category", methods=["DELETE"], guard=inv)
+@routes.route(f"{BASE}/inventory/category", methods=["DELETE"], guard=inv, body=Spec(), query=INT_ID)
 def delete_category(req):
-    """Soft delete; refused (409) while a product uses the category."""
-    service.delete_category(_query_int(req))
+    """Soft delete; refused (409) while a product uses the category.
+
+    200: deleted
+    409: category is in use
+    """
+    service.delete_category(req.params["id"])
     return Reply({})
 
 
 # ---- products
 
-def _product_fields(body, required: bool) -> dict:
+def _weight(value) -> float:
+    weight = round(float(value), 2)
+    if weight < 0.01:  # 0.004 would round to a weightless 0.00
+        raise BadRequest("weight must be at least 0.01")
+    return weight
+
+
+_PRODUCT_COLUMNS = {"category_id": "category_refer", "name": "name", "description": "description", "price": "price",
+                    "weight": "weight", "length": "length", "width": "width", "height": "height"}
+
+
+def _product_spec(required: bool, *leading, trailing=()) -> Spec:
     """Product columns from the form. A price, weight or dimension of 0 is refused (400 naming the field): a free
     product cannot be paid through Midtrans and a weightless or flat one breaks the freight quote. The price tops
     out at the column's INT UNSIGNED; checkout bounds price x quantity (omcommerce.orders.MAX_ORDER_AMOUNT)."""
-    fields = {
-        "category_refer": body.int("category_id", required=required, min_value=1, max_value=MAX_INT),
-        "name": body.str("name", required=required, max_len=85),
-        "description": body.str("description", required=required, max_len=300),
-        "price": body.int("price", required=required, min_value=1, max_value=MAX_INT),
-        "weight": body.number("weight", required=required, min_value=0.01, max_value=99999999),
-        "length": body.int("length", required=required, min_value=1, max_value=65535),
-        "width": body.int("width", required=required, min_value=1, max_value=65535),
-        "height": body.int("height", required=required, min_value=1, max_value=65535),
-    }
-    if fields["weight"] is not None:
-        fields["weight"] = round(float(fields["weight"]), 2)
-        if fields["weight"] < 0.01:  # 0.004 would round to a weightless 0.00
-            raise BadRequest("weight must be at least 0.01")
-    return {k: v for k, v in fields.items() if v is not None}
+    return Spec(*leading,
+                integer("category_id", required=required, min=1, max=MAX_INT),
+                text("name", required=required, max_len=85), text("description", required=required, max_len=300),
+                integer("price", required=required, min=1, max=MAX_INT),
+                number("weight", required=required, min=0.01, max=99999999, then=_weight),
+                integer("length", required=required, min=1, max=65535),
+                integer("width", required=required, min=1, max=65535),
+                integer("height", required=required, min=1, max=65535), *trailing)
 
 
-@routes.route(f"{BASE}/inventory/product-1", methods=["POST"], guard=inv)
+def _product_fields(body: dict) -> dict:
+    return {column: body[name] for name, column in _PRODUCT_COLUMNS.items() if body[name] is not None}
+
+
+@routes.route(f"{BASE}/inventory/product-1", methods=["POST"], guard=inv, query=Spec(),
+              body=_product_spec(True, trailing=(integer("initial_stock", min=0, max=MAX_STOCK),)))
 def create_product(req):
-    """Create a product (step 1; stock 0 allowed). Answers 201 {id}."""
-    body = req.fields()
-    fields = _product_fields(body, True)
-    initial = body.int("initial_stock", min_value=0, max_value=MAX_STOCK)
-    return Reply({"id": service.create_product(fields, initial, req.principal.id)}, status=201)
+    """Create a product (step 1; stock 0 allowed). Answers 201 {id}.
+
+    201: {id}
+    400: a field out of range (the error names it), e.g. price, weight or a dimension of 0
+    409: duplicate name / category not found
+    """
+    product_id = service.create_product(_product_fields(req.body), req.body["initial_stock"], req.principal.id)
+    return Reply({"id": product_id}, status=201)
 
 
-@routes.route(f"{BASE}/inventory/product-1", methods=["PATCH"], guard=inv)
+@routes.route(f"{BASE}/inventory/product-1", methods=["PATCH"], guard=inv, query=Spec(),
+              body=_product_spec(False, uuid("id"), integer("stock", required=False, min=0, max=MAX_STOCK),
+                                 integer("expected", required=False, min=0, max=MAX_INT,
+                                         description="with stock: the stock the client last saw (409 if not)")))
 def update_product(req):
     """Partial update: absent or null = unchanged; `stock` sets the quantity (no-op if equal). With `expected`, the
     stock write is guarded exactly like PUT inventory/stock: 409 with `curr_stock` (and nothing changed) when the
-    stock is no longer `expected`."""
-    body = req.fields()
-    product_id = body.uuid("id")
-    stock = body.int("stock", required=False, min_value=0, max_value=MAX_STOCK)
-    expected = body.int("expected", required=False, min_value=0, max_value=MAX_INT)
-    if expected is not None and stock is None:
+    stock is no longer `expected`.
+
+    200: updated
+    400: a field out of range (the error names it), e.g. price, weight or a dimension of 0
+    404: not found
+    409: {error, curr_stock}: stock changed since read (with expected); duplicate name / category not found
+    """
+    body = req.body
+    if body["expected"] is not None and body["stock"] is None:
         raise BadRequest("expected is only meaningful with stock")
-    service.update_product(product_id, _product_fields(body, False), stock, req.principal.id, expected=expected)
+    service.update_product(body["id"], _product_fields(body), body["stock"], req.principal.id,
+                           expected=body["expected"])
     return Reply({})
 
 
-@routes.route(f"{BASE}/inventory/product", methods=["DELETE"], guard=inv)
+@routes.route(f"{BASE}/inventory/product", methods=["DELETE"], guard=inv, body=Spec(), query=query_id())
 def delete_product(req):
-    """Soft delete; removes cart lines, wishlist rows and images."""
-    if req.query.get("id") in (None, ""):
-        raise BadRequest("id is required")
-    service.delete_product(parse_uuid(req.query["id"]))
+    """Soft delete; removes cart lines, wishlist rows and images.
+
+    200: soft-deleted
+    404: not found
+    """
+    service.delete_product(req.params["id"])
     return Reply({})
 
 
-@routes.route(f"{BASE}/inventory/product", methods=["GET"], guard=inv)
+@routes.route(f"{BASE}/inventory/product", methods=["GET"], guard=inv, body=Spec(),
+              query=Spec(*paging(), integer("category", required=False, min=1, max=MAX_INT),
+                         text("search", required=False, max_len=100, clip=True)))
 def list_products(req):
-    """Every product of every category (cards + stock, category_id); paginated with page/page_size."""
-    page, size = _paging(req)
-    category = _query_int(req, "category", required=False)
-    search = (req.query.get("search") or "").strip()[:100] or None
-    return Reply(service.product_list(page=page, page_size=size, search=search, category=category),
-                 headers=NO_STORE)
+    """Every product of every category (cards + stock, category_id); paginated with page/page_size.
+
+    200: every product
+    """
+    params = req.params
+    return Reply(service.product_list(page=params["page"], page_size=params["page_size"] or 20,
+                                      search=params["search"], category=params["category"]), headers=NO_STORE)
 
 
 # ---- stock
 
-@routes.route(f"{BASE}/inventory/stock", methods=["POST"], guard=inv)
+@routes.route(f"{BASE}/inventory/stock", methods=["POST"], guard=inv, query=Spec(),
+              body=Spec(uuid("product_id"), integer("delta", min=-MAX_STOCK, max=MAX_STOCK),
+                        text("note", required=False, max_len=255)))
 def adjust_stock(req):
-    """Relative stock change {product_id, delta, note?} (409 below zero)."""
-    body = req.fields()
-    quantity = service.adjust_stock(body.uuid("product_id"),
-                                    body.int("delta", min_value=-MAX_STOCK, max_value=MAX_STOCK),
-                                    req.principal.id, body.str("note", required=False, max_len=255))
+    """Relative stock change {product_id, delta, note?} (409 below zero).
+
+    200: {stock}
+    409: {error, curr_stock}: below zero or above 2147483647
+    """
+    body = req.body
+    quantity = service.adjust_stock(body["product_id"], body["delta"], req.principal.id, body["note"])
     return Reply({"stock": quantity})
 
 
-@routes.route(f"{BASE}/inventory/stock", methods=["PUT"], guard=inv)
+@routes.route(f"{BASE}/inventory/stock", methods=["PUT"], guard=inv, query=Spec(),
+              body=Spec(uuid("product_id"), integer("quantity", min=0, max=MAX_STOCK),
+                        integer("expected", min=0, max=MAX_INT), text("note", required=False, max_len=255)))
 def set_stock(req):
-    """Guarded absolute set {product_id, quantity, expected, note?} (409 with curr_stock when stale)."""
-    body = req.fields()
-    quantity = service.set_stock(body.uuid("product_id"), body.int("quantity", min_value=0, max_value=MAX_STOCK),
-                                 body.int("expected", min_value=0, max_value=MAX_INT), req.principal.id,
-                                 body.str("note", required=False, max_len=255))
+    """Guarded absolute set {product_id, quantity, expected, note?} (409 with curr_stock when stale).
+
+    200: {stock}
+    409: {error, curr_stock}: stale
+    """
+    body = req.body
+    quantity = service.set_stock(body["product_id"], body["quantity"], body["expected"], req.principal.id,
+                                 body["note"])
     return Reply({"stock": quantity})
 
 
-@routes.route(f"{BASE}/inventory/stock-movements", methods=["GET"], guard=inv)
+@routes.route(f"{BASE}/inventory/stock-movements", methods=["GET"], guard=inv, body=Spec(),
+              query=Spec(uuid("product_id"), *paging()))
 def stock_movements(req):
-    """A product's stock movements, newest first (who, why, how much)."""
-    if req.query.get("product_id") in (None, ""):
-        raise BadRequest("product_id is required")
-    page, size = _paging(req, 50)
-    return Reply(service.stock_movements(parse_uuid(req.query["product_id"], "product_id"), page or 1, size),
-                 headers=NO_STORE)
+    """A product's stock movements, newest first (who, why, how much).
+
+    200: movements
+    """
+    page, size = page_of(req.params, 50)
+    return Reply(service.stock_movements(req.params["product_id"], page, size), headers=NO_STORE)
 
 
 # ---- images
 
-def _upload(req):
-    fields, files = multipart.parse(req.content_type, req.raw_body)
-    picture = files.get("picture")
-    if picture is None:
-        raise BadRequest("picture (a file) is required")
-    return fields, picture
-
-
-@routes.route(f"{BASE}/inventory/product-2", methods=["POST"], guard=inv, max_body=UPLOAD_LIMIT)
+@routes.route(f"{BASE}/inventory/product-2", methods=["POST"], guard=inv, query=Spec(),
+              body=Multipart(file("picture"), uuid("product_id"), max_bytes=UPLOAD_LIMIT))
 def add_product_image(req):
-    """Add one image to a product (multipart: product_id, picture). Answers 201 {file}."""
-    fields, picture = _upload(req)
-    product_id = parse_uuid(fields.get("product_id"), "product_id")
-    return Reply({"file": service.add_product_image(product_id, picture)}, status=201)
+    """Add one image to a product (multipart: product_id, picture). Answers 201 {file}.
+
+    201: {file}
+    400: not an image
+    413: too large
+    """
+    return Reply({"file": service.add_product_image(req.body["product_id"], req.body["picture"])}, status=201)
 
 
-@routes.route(f"{BASE}/inventory/product-2", methods=["DELETE"], guard=inv)
+@routes.route(f"{BASE}/inventory/product-2", methods=["DELETE"], guard=inv, query=Spec(),
+              body=Spec(uuid("product_id"), text("file_name", max_len=41, description="<uuid>.webp")))
 def delete_product_image(req):
-    """Remove an image {product_id, file_name} from a product."""
-    body = req.fields()
-    service.delete_product_image(body.uuid("product_id"), body.str("file_name", max_len=41))
+    """Remove an image {product_id, file_name} from a product.
+
+    200: removed
+    404: not this product's image
+    """
+    service.delete_product_image(req.body["product_id"], req.body["file_name"])
     return Reply({})
 
 
-@routes.route(f"{BASE}/system/home-banner", methods=["POST"], guard=sys_admin, max_body=UPLOAD_LIMIT)
+HREF_RULE = "href must be a site path starting with / or an https:// URL (at most 255 characters)"
+
+
+def _href(value):
+    href = value.strip() if isinstance(value, str) else ""
+    if not href or len(href) > 255 or not href.startswith(("/", "https://")):
+        raise BadRequest(HREF_RULE)
+    return href
+
+
+@routes.route(f"{BASE}/system/home-banner", methods=["POST"], guard=sys_admin, query=Spec(),
+              body=Multipart(file("picture"),
+                             custom("href", _href, {"type": "string", "maxLength": 255, "pattern": "^(/|https://)"},
+                                    blank=True, missing=HREF_RULE),
+                             max_bytes=UPLOAD_LIMIT))
 def add_banner(req):
-    """Add a homepage banner (multipart: picture, href)."""
-    fields, picture = _upload(req)
-    href = (fields.get("href") or "").strip()
-    if not href or len(href) > 255 or not (href.startswith("/") or href.startswith("https://")):
-        raise BadRequest("href must be a site path starting with / or an https:// URL (at most 255 characters)")
-    return Reply(service.add_banner(picture, href), status=201)
+    """Add a homepage banner (multipart: picture, href).
+
+    201: {id, image_url, href}
+    """
+    return Reply(service.add_banner(req.body["picture"], req.body["href"]), status=201)
 
 
-@routes.route(f"{BASE}/system/home-banner", methods=["DELETE"], guard=sys_admin)
+@routes.route(f"{BASE}/system/home-banner", methods=["DELETE"], guard=sys_admin,
+              query=query_id(integer, required=False, min=1, max=MAX_INT),
+              body=Spec(integer("id", min=1, max=MAX_INT), optional=True,
+                        description="the banner's id when the query has none (as the staff UI sends it)"))
 def delete_banner(req):
-    """Delete a banner (id in the JSON body, as the staff UI sends it, or in the query)."""
-    banner_id = _query_int(req, required=False)
+    """Delete a banner (id in the JSON body, as the staff UI sends it, or in the query).
+
+    200: deleted
+    404: not found
+    """
+    banner_id = req.params["id"]
     if banner_id is None:
-        banner_id = req.fields().int("id", min_value=1, max_value=MAX_INT)
+        banner_id = req.body["id"]
     service.delete_banner(banner_id)
     return Reply({})
 
 
 # ---- orders
 
-@routes.route(f"{BASE}/inventory/order", methods=["GET"], guard=orders_guard)
+def _customer(value):
+    """An order's customer: an email address as given, or a customer UUID."""
+    customer = value.strip() if isinstance(value, str) else value
+    if customer and isinstance(customer, str) and "@" in customer:
+        return customer
+    return str(parse_uuid(customer, "customer")) if customer else None
+
+
+@routes.route(f"{BASE}/inventory/order", methods=["GET"], guard=orders_guard, body=Spec(),
+              query=Spec(integer("id", required=False, min=1, max=MAX_INT), *paging(),
+                         choice("status", orders.STATUSES, required=False), date("from", required=False),
+                         date("to", required=False),
+                         custom("customer", _customer, {"type": "string", "maxLength": 254}, required=False,
+                                description="a customer's UUID or email address")))
 def get_orders(req):
-    """Orders newest first (filters: status, from, to, customer uuid or email; page/page_size), or ?id= detail."""
-    if req.query.get("id") not in (None, ""):
-        return Reply(service.order_detail(_query_int(req)), headers=NO_STORE)
-    query = req.query_fields()
-    page, size = _paging(req)
-    status = query.choice("status", orders.STATUSES, required=False) if req.query.get("status") else None
-    date_from = query.date("from", required=False) if req.query.get("from") else None
-    date_to = query.date("to", required=False) if req.query.get("to") else None
-    customer = (req.query.get("customer") or "").strip() or None
-    if customer and "@" not in customer:
-        customer = str(parse_uuid(customer, "customer"))
-    return Reply(service.order_list(page=page or 1, page_size=size, status=status, date_from=date_from,
-                                    date_to=date_to, customer=customer), headers=NO_STORE)
+    """Orders newest first (filters: status, from, to, customer uuid or email; page/page_size), or ?id= detail.
+
+    200: orders, or one with ?id=
+    """
+    params = req.params
+    if params["id"] is not None:
+        return Reply(service.order_detail(params["id"]), headers=NO_STORE)
+    page, size = page_of(params)
+    return Reply(service.order_list(page=page, page_size=size, status=params["status"], date_from=params["from"],
+                                    date_to=params["to"], customer=params["customer"]), headers=NO_STORE)
 
 
-@routes.route(f"{BASE}/inventory/order", methods=["PATCH"], guard=orders_guard)
+@routes.route(f"{BASE}/inventory/order", methods=["PATCH"], guard=orders_guard, query=Spec(),
+              body=Spec(integer("id", min=1, max=ORDER_ID_MAX), choice("status", service.STAFF_TARGETS),
+                        text("tracking_code", required=False, max_len=64), text("note", required=False, max_len=255)))
 def patch_order(req):
-    """Move an order through the state machine {id, status, tracking_code?, note?} (409 when illegal)."""
-    body = req.fields()
-    order_id = body.int("id", min_value=1, max_value=2**63 - 1)
-    target = body.choice("status", service.STAFF_TARGETS)
-    result = service.change_order_status(order_id, target, req.principal.id,
-                                         body.str("tracking_code", required=False, max_len=64),
-                                         body.str("note", required=False, max_len=255))
+    """Move an order through the state machine {id, status, tracking_code?, note?} (409 when illegal).
+
+    200: {id, status}
+    409: illegal transition {error, current_status}
+    """
+    body = req.body
+    result = service.change_order_status(body["id"], body["status"], req.principal.id, body["tracking_code"],
+                                         body["note"])
     return Reply(result)
 
 
-@routes.route(f"{BASE}/inventory/ship", methods=["POST"], guard=orders_guard)
+@routes.route(f"{BASE}/inventory/ship", methods=["POST"], guard=orders_guard, query=Spec(),
+              body=Spec(integer("order_id", min=1, max=ORDER_ID_MAX), text("tracking_code", max_len=64)))
 def ship(req):
-    """v1: mark an order shipped {order_id, tracking_code} (a paid order is packed on the way)."""
-    body = req.fields()
-    order_id = body.int("order_id", min_value=1, max_value=2**63 - 1)
-    tracking = body.str("tracking_code", max_len=64)
-    return Reply(service.ship(order_id, req.principal.id, tracking))
+    """v1: mark an order shipped {order_id, tracking_code} (a paid order is packed on the way).
+
+    200: shipped
+    409: illegal transition
+    """
+    return Reply(service.ship(req.body["order_id"], req.principal.id, req.body["tracking_code"]))

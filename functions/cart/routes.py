@@ -2,7 +2,7 @@
 from omauth import guards
 from omcore.errors import BadRequest
 from omcore.http import Reply, Routes
-from omcore.validate import parse_uuid
+from omcore.spec import Spec, boolean, integer, query_id, uuid
 
 from . import service
 
@@ -10,54 +10,75 @@ routes = Routes(__name__)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-@routes.route("/api/v1/customer/cart", methods=["GET"], guard=guards.customer)
+@routes.route("/api/v1/customer/cart", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec())
 def get_cart(req):
-    """The cart lines with current stock ([] when empty)."""
+    """The cart lines with current stock ([] when empty).
+
+    200: cart lines [{id, name, price, image, quantity, curr_stock, checked}]
+    """
     return Reply(service.lines(req.principal.id), headers=NO_STORE)
 
 
-@routes.route("/api/v1/customer/cart", methods=["POST"], guard=guards.customer)
+@routes.route("/api/v1/customer/cart", methods=["POST"], guard=guards.customer, query=Spec(),
+              body=Spec(uuid("id", description="the product"),
+                        integer("quantity", min=1, max=service.max_quantity, description="at most CART_MAX_QUANTITY")))
 def put_line(req):
-    """Set a product's quantity in the cart (409 with curr_stock when stock is short)."""
-    body = req.fields()
-    product_id = body.uuid("id")
-    quantity = body.int("quantity", min_value=1, max_value=service.max_quantity())
-    service.set_quantity(req.principal.id, product_id, quantity)
+    """Set a product's quantity in the cart (409 with curr_stock when stock is short).
+
+    200: set; {count}
+    404: product not found
+    409: {error, curr_stock} not enough stock, or the cart is full
+    """
+    service.set_quantity(req.principal.id, req.body["id"], req.body["quantity"])
     return Reply({"count": service.count(req.principal.id)})
 
 
-@routes.route("/api/v1/customer/cart", methods=["DELETE"], guard=guards.customer)
+@routes.route("/api/v1/customer/cart", methods=["DELETE"], guard=guards.customer, body=Spec(), query=query_id())
 def delete_line(req):
-    """Remove a product from the cart."""
-    if req.query.get("id") in (None, ""):
-        raise BadRequest("id is required")
-    service.remove(req.principal.id, parse_uuid(req.query["id"]))
+    """Remove a product from the cart.
+
+    200: removed
+    404: not in the cart
+    """
+    service.remove(req.principal.id, req.params["id"])
     return Reply({"count": service.count(req.principal.id)})
 
 
-@routes.route("/api/v1/customer/cart-checked", methods=["POST"], guard=guards.customer)
+@routes.route("/api/v1/customer/cart-checked", methods=["POST"], guard=guards.customer, query=Spec(),
+              body=Spec(uuid("id"), boolean("state")))
 def check_line(req):
-    """Select or unselect one line for checkout."""
-    body = req.fields()
-    service.set_checked(req.principal.id, body.uuid("id"), body.bool("state"))
+    """Select or unselect one line for checkout.
+
+    200: done
+    404: not in the cart
+    409: not enough stock
+    """
+    service.set_checked(req.principal.id, req.body["id"], req.body["state"])
     return Reply({})
 
 
-@routes.route("/api/v1/customer/cart-checked-all", methods=["POST"], guard=guards.customer)
+@routes.route("/api/v1/customer/cart-checked-all", methods=["POST"], guard=guards.customer, query=Spec(),
+              body=Spec(boolean("state", required=False),
+                        boolean("checkAll", required=False, description="the storefront's toggle (without state)")))
 def check_all(req):
-    """Select or unselect every line ({state}, or the storefront's {checkAll: true} toggle)."""
-    body = req.fields()
-    if body.has("state"):
-        state = body.bool("state")
-    elif body.has("checkAll"):
-        body.bool("checkAll")
+    """Select or unselect every line ({state}, or the storefront's {checkAll: true} toggle).
+
+    200: {checked}
+    """
+    body = req.body
+    if body["state"] is not None:
+        state = body["state"]
+    elif body["checkAll"] is not None:
         state = None
     else:
         raise BadRequest("state is required")
     return Reply({"checked": service.set_all_checked(req.principal.id, state)})
 
 
-@routes.route("/api/v1/customer/cart-count", methods=["GET"], guard=guards.customer)
+@routes.route("/api/v1/customer/cart-count", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec())
 def cart_count(req):
-    """Number of lines in the cart: {count}."""
+    """Number of lines in the cart: {count}.
+
+    200: {count}
+    """
     return Reply({"count": service.count(req.principal.id)}, headers=NO_STORE)

@@ -1,51 +1,67 @@
 """Checkout: GET /customer/pre-items, GET /customer/pre-freight, POST/DELETE /customer/checkout."""
-import re
-
 from omauth import guards
-from omcore.errors import BadRequest
 from omcore.http import Reply, Routes
-from omcore.validate import parse_uuid
+from omcore.spec import Spec, integer, pattern, query_id, text, uuid
 
 from . import service
 
 routes = Routes(__name__)
 NO_STORE = {"Cache-Control": "no-store"}
-_KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
+IDEMPOTENCY_KEY = pattern("Idempotency-Key", r"^[A-Za-z0-9_.:-]{8,80}$",
+                          "Idempotency-Key must be 8 to 80 letters, digits or . _ : -", required=False,
+                          description="a repeated submit with the same key returns the first order")
 
 
-@routes.route("/api/v1/customer/pre-items", methods=["GET"], guard=guards.customer)
+@routes.route("/api/v1/customer/pre-items", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec())
 def pre_items(req):
-    """The checked, in-stock cart lines that checkout will order."""
+    """The checked, in-stock cart lines that checkout will order.
+
+    200: [{id, name, price, image, quantity}]
+    409: nothing selected
+    """
     return Reply(service.pre_items(req.principal.id), headers=NO_STORE)
 
 
-@routes.route("/api/v1/customer/pre-freight", methods=["GET"], guard=guards.customer)
+@routes.route("/api/v1/customer/pre-freight", methods=["GET"], guard=guards.customer, body=Spec(),
+              query=query_id(description="one of the customer's addresses"))
 def pre_freight(req):
-    """Shipping choices for the checked lines to one of the customer's addresses (?id=)."""
-    if req.query.get("id") in (None, ""):
-        raise BadRequest("id is required")
-    return Reply(service.pre_freight(req.principal.id, parse_uuid(req.query["id"])), headers=NO_STORE)
+    """Shipping choices for the checked lines to one of the customer's addresses (?id=).
+
+    200: [{product_code, courier_name, product_name, etd, rates}]
+    404: address not found / no rates
+    409: nothing selected
+    """
+    return Reply(service.pre_freight(req.principal.id, req.params["id"]), headers=NO_STORE)
 
 
-@routes.route("/api/v1/customer/checkout", methods=["POST"], guard=guards.customer)
+@routes.route("/api/v1/customer/checkout", methods=["POST"], guard=guards.customer, query=Spec(),
+              body=Spec(uuid("address_code"), text("courier_code", max_len=64)), headers=Spec(IDEMPOTENCY_KEY))
 def checkout(req):
     """Place the order, reserve its stock and open the Midtrans payment: {token, redirect_url}.
     An Idempotency-Key header makes a repeated submit return the first order (422 when the key was first used with
     another body). 409 when the customer already has MAX_UNPAID_ORDERS_PER_CUSTOMER unpaid orders, a line is above
-    CART_MAX_QUANTITY or the total is above the payment ceiling."""
-    body = req.fields()
-    address_id = body.uuid("address_code")
-    courier_code = body.str("courier_code", max_len=64)
-    key = req.headers.get("idempotency-key")
-    if key is not None and not _KEY_RE.match(key):
-        raise BadRequest("Idempotency-Key must be 8 to 80 letters, digits or . _ : -")
-    return Reply(service.place_order(req.principal.id, address_id, courier_code, key), headers=NO_STORE)
+    CART_MAX_QUANTITY or the total is above the payment ceiling.
+
+    200: {token, redirect_url, order_id}
+    409: invalid courier, nothing selected, not enough stock ({products}), too many unpaid orders ({unpaid_orders,
+        max_unpaid_orders}), more than CART_MAX_QUANTITY units of a product ({products}) or an order total above
+        99,999,999,999 IDR ({max_amount})
+    422: the Idempotency-Key was already used for another checkout request (another body)
+    502: payment provider unavailable; nothing reserved
+    """
+    body = req.body
+    key = req.header_values["Idempotency-Key"]
+    return Reply(service.place_order(req.principal.id, body["address_code"], body["courier_code"], key),
+                 headers=NO_STORE)
 
 
-@routes.route("/api/v1/customer/checkout", methods=["DELETE"], guard=guards.customer)
+@routes.route("/api/v1/customer/checkout", methods=["DELETE"], guard=guards.customer, body=Spec(),
+              query=query_id(integer, min=1, max=2**63 - 1))
 def cancel(req):
-    """Cancel an unpaid order (?id=) and release its stock (idempotent)."""
-    if req.query.get("id") in (None, ""):
-        raise BadRequest("id is required")
-    order_id = req.query_fields().int("id", min_value=1, max_value=2**63 - 1)
-    return Reply(service.cancel(req.principal.id, order_id))
+    """Cancel an unpaid order (?id=) and release its stock (idempotent).
+
+    200: cancelled (idempotent)
+    404: not your order
+    409: already paid
+    """
+    return Reply(service.cancel(req.principal.id, req.params["id"]))

@@ -1,18 +1,20 @@
 """GET /api/v1/freight-rates?product_id=&area_id= — shipping prices for one unit of a product."""
-from omcore.errors import BadRequest
 from omcore.http import Reply, Routes
-from omcore.validate import parse_uuid
+from omcore.spec import Spec, integer, uuid
 
 from . import service
 
 routes = Routes(__name__)
 
 
-@routes.route("/api/v1/freight-rates")
+@routes.route("/api/v1/freight-rates", body=Spec(),
+              query=Spec(uuid("product_id"), integer("area_id", min=1, max=16777215)))
 def freight_rates(req):
-    """{courier: [{product_code, product_name, etd, rates}]} for one unit of a product to an area."""
-    if req.query.get("product_id") in (None, "") or req.query.get("area_id") in (None, ""):
-        raise BadRequest("product_id and area_id are required")
-    product_id = parse_uuid(req.query["product_id"], "product_id")
-    area_id = req.query_fields().int("area_id", min_value=1, max_value=16777215)
-    return Reply(service.product_rates(product_id, area_id), headers={"Cache-Control": "public, max-age=86400"})
+    """{courier: [{product_code, product_name, etd, rates}]} for one unit of a product to an area.
+
+    200: {courier: [{product_code, product_name, etd, rates}]}
+    404: product missing or no rates
+    502: provider unavailable
+    """
+    return Reply(service.product_rates(req.params["product_id"], req.params["area_id"]),
+                 headers={"Cache-Control": "public, max-age=86400"})

@@ -2,28 +2,42 @@
 POST .../image-upload/complete reports that the file was sent (docs/images.md)."""
 from omauth import guards
 from omcore.http import Reply, Routes
+from omcore.spec import Spec, choice, integer, text, uuid
 
 from . import service
 
 routes = Routes(__name__)
 
 BASE = "/api/v1/staff/dashboard/inventory/image-upload"
+CONTENT_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 
 
-@routes.route(BASE, methods=["POST"], guard=guards.staff("inv_user"))
+@routes.route(BASE, methods=["POST"], guard=guards.staff("inv_user"), query=Spec(),
+              body=Spec(uuid("product_id", required=False), choice("content_type", CONTENT_TYPES),
+                        integer("size", required=False, min=1, max=2**31)))
 def image_upload(req):
-    """A presigned POST for one original ({product_id?, content_type, size?}); 409 when the product is full."""
-    body = req.fields()
-    result = service.presign_upload(
-        product_id=body.uuid("product_id", required=False),
-        content_type=body.choice("content_type", ("image/jpeg", "image/png", "image/gif", "image/webp")),
-        size=body.int("size", required=False, min_value=1, max_value=2**31))
+    """A presigned POST for one original ({product_id?, content_type, size?}); 409 when the product is full.
+
+    201: {url, fields, file, expires_in}: a presigned POST; the image joins the product once converted
+    413: too large
+    409: the product already has (or has on their way) 10 images
+    404: product not found
+    """
+    body = req.body
+    result = service.presign_upload(product_id=body["product_id"], content_type=body["content_type"],
+                                    size=body["size"])
     return Reply(result, status=201)
 
 
-@routes.route(BASE + "/complete", methods=["POST"], guard=guards.staff("inv_user"))
+@routes.route(BASE + "/complete", methods=["POST"], guard=guards.staff("inv_user"), query=Spec(),
+              body=Spec(text("file", max_len=64)))
 def image_upload_complete(req):
-    """{file}: the file was POSTed to its presigned URL; starts the conversion where no bucket event does."""
-    body = req.fields()
-    result = service.complete_upload(body.str("file", max_len=64))
+    """{file}: the file was POSTed to its presigned URL; starts the conversion where no bucket event does.
+
+    202: {file, status: pending}: the conversion is queued
+    200: {file, status}: already converted (ready) or refused (failed)
+    404: no such upload
+    409: the file has not been uploaded to the presigned URL yet
+    """
+    result = service.complete_upload(req.body["file"])
     return Reply(result, status=202 if result["status"] == "pending" else 200)

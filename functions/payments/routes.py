@@ -1,13 +1,30 @@
 """POST /api/v1/webhook/midtrans — Midtrans HTTP notifications (signature-checked, no cookie auth)."""
 from omcore.http import WEBHOOK_MAX_BODY, Reply, Routes
+from omcore.spec import Raw, Spec
 
 from . import service
 
 routes = Routes(__name__)
 
+NOTIFICATION = {"type": "object", "description": "a Midtrans HTTP notification (its signature_key is checked)",
+                "properties": {"order_id": {"type": "string"}, "status_code": {"type": "string"},
+                               "gross_amount": {"type": "string"}, "signature_key": {"type": "string"},
+                               "transaction_status": {"type": "string"}, "fraud_status": {"type": "string"},
+                               "payment_type": {"type": "string"}, "transaction_id": {"type": "string"}},
+                "required": ["order_id", "status_code", "gross_amount", "signature_key", "transaction_status"]}
 
-@routes.route("/api/v1/webhook/midtrans", methods=["POST"], max_body=WEBHOOK_MAX_BODY)
+
+@routes.route("/api/v1/webhook/midtrans", methods=["POST"], query=Spec(),
+              body=Raw(max_bytes=WEBHOOK_MAX_BODY, schema=NOTIFICATION))
 def midtrans_notification(req):
-    """Apply a Midtrans payment notification to its order (idempotent; 200 for duplicates)."""
-    raw = req.body_text()
-    return Reply(service.handle(raw))
+    """Apply a Midtrans payment notification to its order (idempotent; 200 for duplicates).
+
+    200: {outcome}: applied the status Midtrans' Get Status API confirms (duplicates included)
+    400: malformed or amount mismatch
+    401: bad signature
+    404: unknown order, or Midtrans has no transaction for it (nothing changed)
+    409: Midtrans confirms another gross_amount for the order (nothing changed)
+    503: Midtrans' Get Status API could not be reached to confirm the notification (nothing changed; Midtrans
+        retries)
+    """
+    return Reply(service.handle(req.body))

@@ -1,13 +1,15 @@
 """Staff auth (/api/v1/staff/auth/*) and staff management (/api/v1/staff/console/staff, sys_admin)."""
 from omauth import cookies, guards, tokens
-from omcore.errors import BadRequest
 from omcore.http import Reply, Routes
+from omcore.spec import Spec, boolean, integer, query_id, text
 
 from . import service
 
 routes = Routes(__name__)
 
 sys_admin = guards.staff("sys_admin")
+PASSWORD = {"strip": False, "max_len": 200}  # a password is taken as typed
+STAFF_ID_MAX = 2**32 - 1
 
 
 def _session_cookies(login: service.Login) -> list[str]:
@@ -15,71 +17,99 @@ def _session_cookies(login: service.Login) -> list[str]:
                                 login.remember_me, login.refresh_ttl, tokens.access_ttl_seconds())
 
 
-@routes.route("/api/v1/staff/auth/login", methods=["POST"])
+@routes.route("/api/v1/staff/auth/login", methods=["POST"], query=Spec(),
+              body=Spec(text("username", max_len=32), text("password", **PASSWORD),
+                        boolean("remember_me", required=False)))
 def login(req):
-    """Staff login; answers {username, fin_user, inv_user, sys_admin}."""
-    body = req.fields()
-    username = body.str("username", max_len=32)
-    password = body.str("password", strip=False, max_len=200)
-    remember_me = bool(body.bool("remember_me", required=False))
-    result = service.login(username, password, remember_me, req.client_ip, req.user_agent)
+    """Staff login; answers {username, fin_user, inv_user, sys_admin}.
+
+    200: sets ac_stf and ref_stf
+    401: invalid username or password
+    429: too many failed logins
+    """
+    body = req.body
+    result = service.login(body["username"], body["password"], bool(body["remember_me"]), req.client_ip,
+                           req.user_agent)
     return Reply(result.profile, cookies=_session_cookies(result), headers={"Cache-Control": "no-store"})
 
 
-@routes.route("/api/v1/staff/auth/refresh", methods=["GET"])
+@routes.route("/api/v1/staff/auth/refresh", methods=["GET"], body=Spec(), query=Spec())
 def refresh(req):
-    """Rotate the staff refresh token; role flags are re-read from the database."""
+    """Rotate the staff refresh token; role flags are re-read from the database.
+
+    200: rotated; roles re-read from the database
+    401: no valid session
+    """
     result = service.refresh(req.cookies.get(cookies.REFRESH_STAFF))
     return Reply({}, cookies=_session_cookies(result), headers={"Cache-Control": "no-store"})
 
 
-@routes.route("/api/v1/staff/auth/logout", methods=["POST"])
+@routes.route("/api/v1/staff/auth/logout", methods=["POST"], body=Spec(), query=Spec())
 def logout(req):
-    """End the staff session (idempotent)."""
+    """End the staff session (idempotent).
+
+    200: idempotent; the session of the refresh and of the access cookie ended
+    """
     service.logout(req.cookies.get(cookies.REFRESH_STAFF), req.cookies.get(cookies.ACCESS_STAFF))
     return Reply({}, cookies=[cookies.expire(cookies.ACCESS_STAFF), cookies.expire(cookies.REFRESH_STAFF)])
 
 
-def _id_from_query(req):
-    return req.query_fields().int("id", min_value=1, max_value=2**32 - 1)
-
-
-@routes.route("/api/v1/staff/console/staff", methods=["GET"], guard=sys_admin)
+@routes.route("/api/v1/staff/console/staff", methods=["GET"], guard=sys_admin, body=Spec(),
+              query=query_id(integer, required=False, min=1, max=STAFF_ID_MAX))
 def get_staff(req):
-    """List every staff member (soft-deleted ones marked), or one with ?id=."""
-    if req.query.get("id") not in (None, ""):
-        return Reply(service.get_staff(_id_from_query(req)), headers={"Cache-Control": "no-store"})
+    """List every staff member (soft-deleted ones marked), or one with ?id=.
+
+    200: one staff member with ?id=, else all (soft-deleted marked)
+    403: needs sys_admin
+    404: unknown id
+    """
+    if req.params["id"] is not None:
+        return Reply(service.get_staff(req.params["id"]), headers={"Cache-Control": "no-store"})
     return Reply(service.list_staff(), headers={"Cache-Control": "no-store"})
 
 
-@routes.route("/api/v1/staff/console/staff", methods=["POST"], guard=sys_admin)
+@routes.route("/api/v1/staff/console/staff", methods=["POST"], guard=sys_admin, query=Spec(),
+              body=Spec(text("username", max_len=32), text("password", **PASSWORD), text("name", max_len=100),
+                        *(boolean(role, required=False) for role in service.ROLES)))
 def create_staff(req):
-    """Create a staff member (the password rule applies)."""
-    body = req.fields()
-    staff = service.create_staff(
-        username=body.str("username", max_len=32), password=body.str("password", strip=False, max_len=200),
-        name=body.str("name", max_len=100), fin_user=bool(body.bool("fin_user", required=False)),
-        inv_user=bool(body.bool("inv_user", required=False)), sys_admin=bool(body.bool("sys_admin", required=False)))
+    """Create a staff member (the password rule applies).
+
+    201: created
+    409: Username already exists
+    400: invalid input (username: 1-32 ASCII letters, digits, '.', '_', '-'; password rule)
+    """
+    body = req.body
+    staff = service.create_staff(username=body["username"], password=body["password"], name=body["name"],
+                                 **{role: bool(body[role]) for role in service.ROLES})
     return Reply(staff, status=201)
 
 
-@routes.route("/api/v1/staff/console/staff", methods=["PATCH"], guard=sys_admin)
+@routes.route("/api/v1/staff/console/staff", methods=["PATCH"], guard=sys_admin, query=Spec(),
+              body=Spec(integer("id", min=1, max=STAFF_ID_MAX), text("password", required=False, **PASSWORD),
+                        text("name", required=False, max_len=100),
+                        *(boolean(role, required=False) for role in service.ROLES)))
 def update_staff(req):
     """Update name, password or roles (absent or null = unchanged); demotion or a new password ends sessions.
-    Only the super admin may set the super admin's password (403 for anyone else)."""
-    body = req.fields()
-    staff_id = body.int("id", min_value=1, max_value=2**32 - 1)
-    password = body.str("password", required=False, strip=False, max_len=200)
-    staff = service.update_staff(staff_id, name=body.str("name", required=False, max_len=100), password=password,
-                                 roles={r: body.bool(r, required=False) for r in service.ROLES},
-                                 actor_id=req.principal.id)
+    Only the super admin may set the super admin's password (403 for anyone else).
+
+    200: updated
+    403: the super admin cannot be demoted, and only the super admin may set its password
+    404: unknown id
+    """
+    body = req.body
+    staff = service.update_staff(body["id"], name=body["name"], password=body["password"],
+                                 roles={role: body[role] for role in service.ROLES}, actor_id=req.principal.id)
     return Reply(staff)
 
 
-@routes.route("/api/v1/staff/console/staff", methods=["DELETE"], guard=sys_admin)
+@routes.route("/api/v1/staff/console/staff", methods=["DELETE"], guard=sys_admin, body=Spec(),
+              query=query_id(integer, min=1, max=STAFF_ID_MAX))
 def delete_staff(req):
-    """Soft-delete a staff member and end their sessions (not the super admin)."""
-    if req.query.get("id") in (None, ""):
-        raise BadRequest("id is required")
-    service.delete_staff(_id_from_query(req))
+    """Soft-delete a staff member and end their sessions (not the super admin).
+
+    200: soft-deleted; sessions ended
+    403: the super admin cannot be deleted
+    404: unknown id
+    """
+    service.delete_staff(req.params["id"])
     return Reply({})

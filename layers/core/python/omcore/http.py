@@ -4,14 +4,17 @@ A capability declares its routes on a ``Routes`` object that wraps a Chalice ``B
 
     routes = Routes(__name__)
 
-    @routes.route("/api/v1/auth/login", methods=["POST"])
+    @routes.route("/api/v1/auth/login", methods=["POST"],
+                  body=Spec(email("email"), text("password", strip=False, max_len=200)), query=Spec())
     def login(req: Request) -> Reply:
-        body = req.fields()
+        email, password = req.body["email"], req.body["password"]
         ...
         return Reply({"first_name": ...}, cookies=[...])
 
-The wrapper parses input lazily, enforces the body-size limit (413), runs the route's guard (401/403), and turns
-every exception into a JSON ``{"error": ...}`` answer: ``ApiError`` subclasses keep their status, registered lower
+Every route declares its input (``omcore.spec``): ``body``, ``query`` and optionally ``headers``. The wrapper
+validates from the declaration (lazily, on the view's first ``req.body`` / ``req.params``: 400 naming the field) and
+the OpenAPI document is generated from it (``omcore.openapi``). The wrapper enforces the body-size limit (413), runs
+the route's guard (401/403) before any input is read, and turns every exception into a JSON ``{"error": ...}`` answer: ``ApiError`` subclasses keep their status, registered lower
 level failures (database/Redis down) become 503, anything else is logged and becomes a JSON 500. Views never
 build Chalice objects themselves.
 """
@@ -22,15 +25,16 @@ import hashlib
 import json
 import os
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from chalice import Blueprint, Chalice, Response
 
 from . import config
-from .errors import ApiError, BadRequest, PayloadTooLarge, classify, register
 from . import log as request_log
+from .errors import ApiError, BadRequest, PayloadTooLarge, classify, register
 from .log import get_logger
-from .validate import Fields, json_too_deep, parse_json_object
+from .spec import Spec
+from .validate import json_too_deep, parse_json_object
 
 log = get_logger("http")
 
@@ -61,8 +65,11 @@ def _parse_cookie_header(header: str | None) -> dict[str, str]:
 class Request:
     """What a view needs from the incoming request; nothing Chalice-specific leaks past it."""
 
-    def __init__(self, chalice_request, max_body: int):
+    def __init__(self, chalice_request, max_body: int, body_spec: Spec | None = None,
+                 query_spec: Spec | None = None, header_spec: Spec | None = None):
         self._req = chalice_request
+        self._specs = (body_spec, query_spec, header_spec)
+        self._validated: dict[str, object] = {}
         self.method: str = chalice_request.method
         self.path: str = chalice_request.context.get("path") or ""
         self.headers = chalice_request.headers  # case-insensitive
@@ -93,12 +100,30 @@ class Request:
             raise BadRequest("request body is nested too deeply")
         return self.raw_body.decode("utf-8", errors="replace")
 
-    def fields(self) -> Fields:
-        """The JSON object body as typed fields."""
-        return Fields(self.json(), source="body")
+    def _declared(self, which: str, spec: Spec | None, read):
+        if which not in self._validated:
+            if spec is None:
+                raise RuntimeError(f"the route declares no {which} spec")
+            self._validated[which] = read(spec)
+        return self._validated[which]
 
-    def query_fields(self) -> Fields:
-        return Fields(self.query, source="query")
+    @property
+    def body(self):
+        """The body as the route's ``body`` spec declares it: a dict of every declared field (``None`` when absent),
+        a ``Multipart`` body's fields and files, or a ``Raw`` body's text. Validated on first use (400 naming the
+        field)."""
+        return self._declared("body", self._specs[0], lambda spec: spec.read(self))
+
+    @property
+    def params(self) -> dict:
+        """The query string as the route's ``query`` spec declares it (``""`` is absent)."""
+        return self._declared("query", self._specs[1], lambda spec: spec.validate(self.query, "query"))
+
+    @property
+    def header_values(self) -> dict:
+        """The headers the route's ``headers`` spec declares."""
+        return self._declared("headers", self._specs[2], lambda spec: spec.validate(
+            {f.name: self.headers.get(f.name) for f in spec.fields}, "header"))
 
     @property
     def client_ip(self) -> str:
@@ -166,31 +191,50 @@ class Routes:
         parts = import_name.split(".")
         self.capability = parts[-2] if len(parts) >= 2 and parts[-1] == "routes" else import_name
         self.table: list[tuple[str, tuple[str, ...], str]] = []
-        self._described: list[tuple] = []
+        self._contracts: list[Contract] = []
 
     def route(self, path: str, methods: Iterable[str] = ("GET",), *, guard: Callable | None = None,
-              max_body: int = DEFAULT_MAX_BODY):
+              body: Spec | None = None, query: Spec | None = None, headers: Spec | None = None,
+              max_body: int | None = None):
+        """``body``/``query`` (and optional ``headers``) declare the route's input; ``Spec()`` = takes none. The
+        body-size limit is ``max_body``, else the body spec's ``max_bytes``, else ``DEFAULT_MAX_BODY``."""
         methods = tuple(m.upper() for m in methods)
+        limit = max_body or getattr(body, "max_bytes", None) or DEFAULT_MAX_BODY
 
         def decorator(view: Callable[[Request], Reply]):
+            specs = (body, query, headers)
+
             @functools.wraps(view)
             def handler(*_args):
-                return dispatch(self.blueprint.current_request, view, guard, max_body, self.capability)
+                return dispatch(self.blueprint.current_request, view, guard, limit, self.capability, specs)
 
             self.blueprint.route(path, methods=list(methods), content_types=["*/*"])(handler)
             self.table.append((path, methods, view.__module__ + "." + view.__name__))
-            self._described.append((path, methods, view.__module__ + "." + view.__name__, view, guard))
+            self._contracts.append(Contract(path, methods, view, guard, body, query, headers, self.capability))
             return view
 
         return decorator
 
-
     def described(self):
         """(path, methods, dotted view name, view, guard) for every route (OpenAPI generation, route checks)."""
-        return list(self._described)
+        return [(c.path, c.methods, c.view.__module__ + "." + c.view.__name__, c.view, c.guard)
+                for c in self._contracts]
+
+    def contracts(self) -> list[Contract]:
+        """Every route's declared contract (the OpenAPI generator and the "every route has a spec" check)."""
+        return list(self._contracts)
 
 
-def dispatch(chalice_request, view, guard, max_body, capability: str | None = None) -> Response:
+class Contract:
+    """What one route declares: path, methods, view, guard and its input specs."""
+
+    def __init__(self, path, methods, view, guard, body, query, headers, capability):
+        self.path, self.methods, self.view, self.guard = path, methods, view, guard
+        self.body, self.query, self.headers, self.capability = body, query, headers, capability
+
+
+def dispatch(chalice_request, view, guard, max_body, capability: str | None = None, specs=(None, None, None)
+             ) -> Response:
     """Serve one request inside its log scope: every line logged meanwhile carries the request id (API Gateway's
     ``requestContext.requestId``; the container's WSGI bridge fills it too), the capability and what the guard and
     the service bind (customer/staff id, order id). The id is answered in ``X-Request-Id``, and one ``request``
@@ -199,7 +243,7 @@ def dispatch(chalice_request, view, guard, max_body, capability: str | None = No
     token = request_log.begin(request_id=(getattr(chalice_request, "context", None) or {}).get("requestId"),
                               capability=capability)
     try:
-        response = _answer(chalice_request, view, guard, max_body)
+        response = _answer(chalice_request, view, guard, max_body, specs)
         fields = {"method": getattr(chalice_request, "method", "?"),
                   "path": (getattr(chalice_request, "context", None) or {}).get("path"),
                   "status": response.status_code, "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
@@ -215,16 +259,16 @@ def dispatch(chalice_request, view, guard, max_body, capability: str | None = No
         request_log.end(token)
 
 
-def _answer(chalice_request, view, guard, max_body) -> Response:
+def _answer(chalice_request, view, guard, max_body, specs=(None, None, None)) -> Response:
     req = None
     try:
-        req = Request(chalice_request, max_body)
+        req = Request(chalice_request, max_body, *specs)
         if guard is not None:
             req.principal = guard(req)
         return _to_response(view(req), req)
     except ApiError as exc:
         return _error_response(exc.status, exc.message, exc.headers, exc.extra)
-    except Exception as exc:  # noqa: BLE001 - the one place every failure becomes a JSON answer
+    except Exception as exc:
         mapped = classify(exc)
         path = getattr(req, "path", "?")
         if mapped is not None:

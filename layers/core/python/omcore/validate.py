@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from .errors import BadRequest
 
@@ -139,7 +140,7 @@ class Fields:
                 value = float(value)
             except ValueError:
                 raise BadRequest(f"{name} must be a number") from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and math.isnan(value)):
             raise BadRequest(f"{name} must be a number")
         if min_value is not None and value < min_value:
             raise BadRequest(f"{name} must be at least {min_value}")
@@ -213,5 +214,5 @@ def parse_date(value: str, name: str = "date") -> date:
     except ValueError:
         raise BadRequest(f"{name} must be a date (YYYY-MM-DD or RFC 3339)") from None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc)
+        parsed = parsed.astimezone(UTC)
     return parsed.date()
