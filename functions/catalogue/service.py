@@ -1,6 +1,8 @@
 """The public catalogue: product detail, search, homepage grouping, sold counts, reviews, categories, banners and
-area suggestions. Reads go through Redis caches (keys in omcommerce.cachekeys; staff writes invalidate them) and
-fall through to MySQL when Redis is down."""
+area suggestions. Reads go through the cache Redis (keys in omcommerce.cachekeys; staff writes invalidate them) and
+fall through to MySQL when Redis is down; the hot public reads (homepage, categories, banners, product detail, sold
+counts, reviews) are also kept in the process's near cache, which Redis invalidates the moment an entry changes
+(``omcore.kv``). Search and area suggestions stay Redis-only: their keyspace is whatever people type."""
 from __future__ import annotations
 
 import json
@@ -9,14 +11,29 @@ import re
 from omcommerce import cachekeys, catalog
 from omcore import kv
 from omcore.errors import NotFound
-from omdb import db
 from omdb.ids import from_bin, to_bin
+
+
+class _LazyDB:
+    """``omdb.db``, imported on first use: a request answered from the caches (homepage, categories, banners,
+    product cards from a warm Redis or the near cache) never loads PyMySQL and the ``cryptography`` package it
+    imports — about half of this function's import time (issue 13, cold start)."""
+
+    def __getattr__(self, name):
+        from omdb import db as module
+
+        return getattr(module, name)
+
+
+db = _LazyDB()
 
 DETAIL_TTL = 300
 HOME_TTL = 300
 LIST_TTL = 600
 SOLD_TTL = 300
-AREA_TTL = 86400
+# area suggestions are anonymous and their keyspace is whatever people type: cache only searches that found
+# something, for an hour, so random strings cannot fill the cache Redis (issue 11)
+AREA_TTL = 3600
 SEARCH_TTL = 60
 
 HOME_CATEGORIES = 5
@@ -25,14 +42,18 @@ AREA_SUGGESTIONS = 5
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
 
-def _cached_json(key: str, ttl: int, compute) -> str:
-    """The JSON text of a read, from Redis when cached: a cache hit is served as stored, never decoded and
-    re-encoded (that is most of a cached read's cost)."""
-    raw = kv.cache_get(key)
+def _cached_json(key: str, ttl: int, compute, *, near: bool = True, keep=None) -> str:
+    """The JSON text of a read, from the cache when cached: a hit is served as stored, never decoded and
+    re-encoded (that is most of a cached read's cost). ``near``: hot public reads are also kept in this process's
+    near cache (``kv.cache_get``; invalidated by Redis the moment the entry changes). ``keep(value)`` decides
+    whether a computed value is worth caching (default: always)."""
+    raw = kv.cache_get(key, near=near)
     if raw is not None:
         return raw
-    text = json.dumps(compute(), separators=(",", ":"))
-    kv.cache_set(key, text, ttl)
+    value = compute()
+    text = json.dumps(value, separators=(",", ":"))
+    if keep is None or keep(value):
+        kv.cache_set(key, text, ttl)
     return text
 
 
@@ -62,14 +83,13 @@ def product_detail(product_id) -> dict:
             " WHERE p.id = %s AND p.deleted_at IS NULL", (to_bin(product_id),))
         if row is None:
             return None
-        images = db.query("SELECT id FROM product_images WHERE product_refer = %s ORDER BY created_at, id",
-                          (row["id"],))
+        images = catalog.product_images(db, row["id"])
         return {
             "id": from_bin(row["id"]), "name": row["name"], "description": row["description"],
             "price": int(row["price"]), "weight": float(row["weight"]), "category_name": row["category_name"],
             "category_id": int(row["category_refer"]),
             "cumulative_review": float(row["cumulative_review"]),
-            "image_urls": [f"{from_bin(i['id'])}.webp" for i in images] or None,
+            "image_urls": images or None,
             "dimension": f"{row['length']} x {row['width']} x {row['height']}",
         }
 
@@ -106,7 +126,7 @@ def search(text: str, *, category: int | None, price_from: int | None, price_to:
         sql = catalog.card_sql("FROM products p WHERE " + " AND ".join(where), "p.name, p.id", "LIMIT %s OFFSET %s")
         return [catalog.to_card(r) for r in db.query(sql, (*catalog.sold_args(), *args, limit, offset))]
 
-    return _cached_json(key, SEARCH_TTL, compute)
+    return _cached_json(key, SEARCH_TTL, compute, near=False)  # user-typed keyspace: Redis only
 
 
 def homepage() -> str:
@@ -124,11 +144,6 @@ def homepage() -> str:
         return groups
 
     return _cached_json(cachekeys.HOME, HOME_TTL, compute)
-
-
-def product_exists(product_id) -> bool:
-    return db.query_one("SELECT 1 AS ok FROM products WHERE id = %s AND deleted_at IS NULL",
-                        (to_bin(product_id),)) is not None
 
 
 def sold_count(product_id) -> int:
@@ -174,4 +189,4 @@ def suggest_areas(text: str) -> str:
                         (*args, f"{like_escape(words[0])}%", AREA_SUGGESTIONS))
         return [{"id": int(r["id"]), "name": r["full_name"]} for r in rows]
 
-    return _cached_json(cachekeys.area_suggest(" ".join(words)), AREA_TTL, compute)
+    return _cached_json(cachekeys.area_suggest(" ".join(words)), AREA_TTL, compute, near=False, keep=bool)

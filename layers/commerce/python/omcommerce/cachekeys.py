@@ -1,6 +1,8 @@
 """Every Redis cache key, and the invalidation each kind of write needs, in one place.
 
 Readers call ``kv.cache_get(key)``/``kv.cache_set``; writers call the ``invalidate_*`` helper for what they changed.
+Every key here lives on the cache Redis (``REDIS_CACHE_*``, allowed to evict; see ``omcore.kv``), never beside the
+sessions; a deletion here also reaches every process's near cache at once (Redis pushes the invalidation).
 """
 from __future__ import annotations
 

@@ -9,16 +9,27 @@ lists all return — computed in one place.
 from __future__ import annotations
 
 from omdb.ids import from_bin
+from omdb.sql import placeholders
 
 from . import orders
 
 _SOLD_STATES = tuple(sorted(orders.PAID_STATES))
-_SOLD_IN = ",".join(["%s"] * len(_SOLD_STATES))
+_SOLD_IN = placeholders(len(_SOLD_STATES))
+
+_IMAGE_ORDER = "pi.created_at, pi.id"  # a product's images in the order shown; the first one is its card image
+
+
+def first_image_sql(product_ref: str = "p.id") -> str:
+    """The subquery giving a product's first image id (oldest first, ties by id), or NULL when it has none.
+    ``product_ref`` is the SQL expression naming the product id — written in code (``p.id``,
+    ``oi.product_refer``, ``%s``), never taken from input."""
+    return (f"(SELECT pi.id FROM product_images pi WHERE pi.product_refer = {product_ref}"
+            f" ORDER BY {_IMAGE_ORDER} LIMIT 1)")
+
 
 CARD_COLUMNS = (
     "p.id AS id, p.name AS name, p.price AS price, p.cumulative_review AS rating,"
-    " (SELECT pi.id FROM product_images pi WHERE pi.product_refer = p.id"
-    "   ORDER BY pi.created_at, pi.id LIMIT 1) AS image_id,"
+    f" {first_image_sql()} AS image_id,"
     " (SELECT COALESCE(SUM(oi.quantity), 0) FROM order_items oi JOIN orders o ON o.id = oi.order_refer"
     f"   WHERE oi.product_refer = p.id AND o.status IN ({_SOLD_IN})) AS sold"
 )
@@ -39,7 +50,7 @@ def to_card(row: dict) -> dict:
         "id": from_bin(row["id"]),
         "name": row["name"],
         "price": int(row["price"]),
-        "image": f"{from_bin(row['image_id'])}.webp" if row.get("image_id") else "",
+        "image": image_file(row.get("image_id")),
         "rating": float(row["rating"] or 0),
         "sold": int(row["sold"] or 0),
     }
@@ -51,3 +62,22 @@ def units_sold(runner, product_id_bin: bytes) -> int:
         "SELECT COALESCE(SUM(oi.quantity), 0) AS n FROM order_items oi JOIN orders o ON o.id = oi.order_refer"
         f" WHERE oi.product_refer = %s AND o.status IN ({_SOLD_IN})", (product_id_bin, *_SOLD_STATES))
     return int(row["n"])
+
+
+# ---------------------------------------------------------------- images (the first image: first_image_sql above)
+
+def product_images(runner, product_id_bin: bytes) -> list[str]:
+    """All image file names of one product, first image first (``runner`` is ``omdb.db`` or a transaction)."""
+    rows = runner.query(f"SELECT pi.id FROM product_images pi WHERE pi.product_refer = %s ORDER BY {_IMAGE_ORDER}",
+                        (product_id_bin,))
+    return [image_file(r["id"]) for r in rows]
+
+
+def image_file(image_id) -> str:
+    """The name the storefront uses for an image: ``<uuid>.webp`` (the UIs prefix ``/usercontent/``); ``""`` for
+    no image. ``image_id``: the BINARY(16) id from the database, a ``uuid.UUID`` or its text."""
+    if not image_id:
+        return ""
+    if isinstance(image_id, (bytes, bytearray)):
+        return f"{from_bin(image_id)}.webp"
+    return f"{image_id}.webp"
