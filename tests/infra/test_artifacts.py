@@ -120,16 +120,36 @@ def lambda_world(aws, auth_redis, lambda_db_user, areas, freight_rates, template
     s3.create_bucket(Bucket=ORIGINALS)
     s3.create_bucket(Bucket=PUBLIC)
     boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress=MAIL_FROM)
+    mail_queue = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="om-art-mail")["QueueUrl"]
     refs = template_parameter_defaults(template)
     refs.update({
         "SecretsPrefix": SECRETS_PREFIX, "DbHost": "127.0.0.1", "DbPort": "3306", "DbUser": db_user,
         "DbName": os.environ["DB_NAME"], "RedisHost": "127.0.0.1", "RedisPort": str(redis_port), "RedisTls": "false",
         "MailFrom": MAIL_FROM, "MidtransBaseUrlSnap": midtrans.base_url + "/snap/v1",
         "MidtransBaseUrlCoreApi": midtrans.base_url, "OriginalsBucket": ORIGINALS, "PublicBucket": PUBLIC,
+        "MailQueue": mail_queue,
     })
     extra_env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
                  "AWS_ENDPOINT_URL": aws}
-    return {"refs": refs, "extra_env": extra_env, "secrets": secret_values, "s3": s3}
+    return {"refs": refs, "extra_env": extra_env, "secrets": secret_values, "s3": s3, "mail_queue": mail_queue}
+
+
+def _mail_queue_event(queue_url: str) -> dict:
+    """What the mail queue's SQS trigger hands CheckoutDeliverMailFunction: every message waiting now."""
+    import boto3
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    records = []
+    while True:
+        got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            return {"Records": records}
+        for m in got:
+            records.append({"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                            "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                            "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs",
+                            "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:om-art-mail",
+                            "awsRegion": "us-east-1"})
 
 
 def _functions(template):
@@ -244,8 +264,25 @@ def test_every_template_function_starts_in_bare_python_and_answers_real_events(f
     stale = create_order(customer_id, [(pid, 1)], status="awaiting_payment")
     db.execute("UPDATE orders SET payment_expires_at = UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE WHERE id = %s", (stale,))
     r = fleet.call("CheckoutExpireOrdersFunction", schedule_event())
-    assert r is None or r.get("expired", 0) >= 1, r
+    assert "CheckoutExpireOrdersFunction" not in fleet.problems, fleet.problems["CheckoutExpireOrdersFunction"]
+    assert r.get("expired", 0) >= 1, r
     assert db.query_one("SELECT status FROM orders WHERE id = %s", (stale,))["status"] != "awaiting_payment"
+
+    # order mails: checkout, webhook and expiry only enqueued their outbox rows; the mail queue's function sends them
+    assert db.query_one("SELECT COUNT(*) AS n FROM mail_outbox WHERE status = 'sent'")["n"] == 0
+    event = _mail_queue_event(lambda_world["mail_queue"])
+    assert len(event["Records"]) == db.query_one("SELECT COUNT(*) AS n FROM mail_outbox")["n"] >= 1
+    r = fleet.call("CheckoutDeliverMailFunction", event)
+    assert r is None or r.get("batchItemFailures") == [], r
+    r = fleet.call("CheckoutDeliverMailFunction", event)  # a redelivered batch sends nothing twice
+    assert {row["status"] for row in db.query("SELECT status FROM mail_outbox")} == {"sent"}
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    subjects = [m.subject for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages]
+    if order_id is not None:
+        assert subjects.count(f"Order #{order_id} is paid") == 1, subjects
+    assert subjects.count(f"Order #{stale} was cancelled") == 1, subjects
 
     # staff: login, back office read, presigned upload, then the converter's SQS event
     r = fleet.call("StaffAuthFunction", api_event("POST", "/api/v1/staff/auth/login", body={
