@@ -36,6 +36,12 @@ PERMISSIONS = {
                     "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                                "sqs:ChangeMessageVisibility"],
                     "Resource": {"Fn::GetAtt": ["ImagesQueue", "Arn"]}}],
+    "sqs-mail-send": [{"Effect": "Allow", "Action": ["sqs:SendMessage"],
+                       "Resource": {"Fn::GetAtt": ["MailQueue", "Arn"]}}],
+    "sqs-mail": [{"Effect": "Allow",
+                  "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                             "sqs:ChangeMessageVisibility"],
+                  "Resource": {"Fn::GetAtt": ["MailQueue", "Arn"]}}],
     "expiry-failures": [{"Effect": "Allow", "Action": ["sqs:SendMessage"],
                          "Resource": {"Fn::GetAtt": ["ExpiryFailureQueue", "Arn"]}}],
 }
@@ -151,7 +157,7 @@ def _function(fn: Function) -> dict:
             "Type": "SQS", "Destination": {"Fn::GetAtt": ["ExpiryFailureQueue", "Arn"]}}}}
     elif fn.kind == "sqs":
         props["Events"] = {"Queue": {"Type": "SQS", "Properties": {
-            "Queue": {"Fn::GetAtt": ["ImagesQueue", "Arn"]}, "BatchSize": fn.source.batch_size or 10,
+            "Queue": {"Fn::GetAtt": [settings.get("queue", "ImagesQueue"), "Arn"]}, "BatchSize": fn.source.batch_size or 10,
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
             "ScalingConfig": {"MaximumConcurrency": settings.get("max_concurrency", 5)}}}}
     return {"Type": "AWS::Serverless::Function", "Properties": props}
@@ -185,7 +191,7 @@ def _alarms(functions: list[Function]) -> dict:
     alarms["WebhookFailuresAlarm"] = _alarm(
         "Midtrans webhook answered 5xx (Midtrans retries; payments may be waiting)", "AWS/ApiGateway", "5XXError",
         api_dims + [{"Name": "Resource", "Value": "/api/v1/webhook/midtrans"}, {"Name": "Method", "Value": "POST"}])
-    for queue in ("ImagesDeadLetterQueue", "ExpiryFailureQueue"):
+    for queue in ("ImagesDeadLetterQueue", "ExpiryFailureQueue", "MailDeadLetterQueue"):
         alarms[f"{queue}DepthAlarm"] = _alarm(f"{queue}: messages waiting (failed work)", "AWS/SQS",
                                               "ApproximateNumberOfMessagesVisible",
                                               [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}],
@@ -345,6 +351,13 @@ def _storage_resources() -> dict:
             "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["ImagesDeadLetterQueue", "Arn"]},
                               "maxReceiveCount": 5}}),
         "ExpiryFailureQueue": _queue({"MessageRetentionPeriod": 1209600}),
+        # order mails (omcommerce.outbox): the API functions enqueue outbox row ids after the commit, checkout's
+        # deliver_mail sends them; what fails five times waits in the DLQ (the outbox row stays pending for the sweep)
+        "MailDeadLetterQueue": _queue({"MessageRetentionPeriod": 1209600}),
+        "MailQueue": _queue({
+            "VisibilityTimeout": 360, "MessageRetentionPeriod": 345600,
+            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["MailDeadLetterQueue", "Arn"]},
+                              "maxReceiveCount": 5}}),
         "ExpiryFailureQueuePolicy": {"Type": "AWS::SQS::QueuePolicy", "Properties": {
             "Queues": [{"Ref": "ExpiryFailureQueue"}],
             "PolicyDocument": {"Version": "2012-10-17", "Statement": [{

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from omcommerce import cachekeys, catalog, media as images, notify, orders, stock
+from omcommerce import cachekeys, catalog, media as images, notify, orders, outbox, stock
 from omcore import kv
 from omcore.errors import BadRequest, Conflict, NotFound
 from omcore.log import get_logger
@@ -403,18 +403,25 @@ def ship(order_id: int, staff_id: int, tracking_code: str) -> dict:
 
 
 def _run_transition(move) -> dict:
-    """Run ``move(tx) -> (order row as written, its lines)`` in one transaction, then mail and invalidate caches
-    from what it returned."""
+    """Run ``move(tx) -> (order row as written, its lines)`` in one transaction that also records the customer's
+    mail (shipped, cancelled, refunded), then deliver it and invalidate caches from what it returned."""
+
+    def move_and_record_mail(tx):
+        row, items = move(tx)
+        mail_id = None
+        if row["status"] in (orders.SHIPPED, orders.CANCELLED, orders.REFUNDED):
+            mail_id = notify.order_event(tx, int(row["id"]), row["status"], order=row)
+        return row, items, mail_id
+
     try:
-        row, items = db.run_in_transaction(move)
+        row, items, mail_id = db.run_in_transaction(move_and_record_mail)
     except orders.OrderNotFound:
         raise NotFound("order not found") from None
     except orders.IllegalTransition as exc:
         raise Conflict(str(exc), current_status=exc.current) from None
     order_id = int(row["id"])
     product_ids = [from_bin(pb) for pb in orders.product_ids(items)]
-    if row["status"] in (orders.SHIPPED, orders.CANCELLED, orders.REFUNDED):
-        notify.order_event(db, order_id, row["status"], order=row)
+    outbox.after_commit([mail_id])
     cachekeys.invalidate_sold(*product_ids)
     for pid in product_ids:
         cachekeys.invalidate_product(pid, listing=False)

@@ -18,7 +18,7 @@ import hashlib
 import json
 from datetime import datetime, timedelta, timezone
 
-from omcommerce import cachekeys, catalog, freight, midtrans, notify, orders, stock
+from omcommerce import cachekeys, catalog, freight, midtrans, notify, orders, outbox, stock
 from omcore import config, kv
 from omcore.errors import ApiError, BadGateway, Conflict, NotFound
 from omcore.log import get_logger
@@ -264,8 +264,12 @@ def _place_order(customer_id: str, address_id, courier_code: str, idempotency_ke
             updates={"status_description": "payment provider unavailable, nothing was charged"}))
         raise BadGateway("the payment provider is unavailable, nothing was charged: please try again") from None
 
-    db.update("orders", {"payment_token": snap["token"], "payment_redirect_url": snap["redirect_url"]}, "id = %s",
-              (order_id,), allowed=("payment_token", "payment_redirect_url"))
+    def store_payment_page_and_mail(tx):
+        tx.update("orders", {"payment_token": snap["token"], "payment_redirect_url": snap["redirect_url"]},
+                  "id = %s", (order_id,), allowed=("payment_token", "payment_redirect_url"))
+        return notify.order_event(tx, order_id, "created")  # the mail carries the payment page's address
+
+    mail_id = db.run_in_transaction(store_payment_page_and_mail)
     # only the lines that went into this order leave the cart (lines checked meanwhile stay)
     line_ids = [line["line_id"] for line in lines]
     db.execute(f"DELETE FROM cart_items WHERE customer_refer = %s AND id IN ({db.placeholders(len(line_ids))})",
@@ -273,7 +277,7 @@ def _place_order(customer_id: str, address_id, courier_code: str, idempotency_ke
     kv.cache_delete(cachekeys.cart_count(customer_id))
     for line in lines:
         cachekeys.invalidate_product(from_bin(line["id"]), listing=False)
-    notify.order_event(db, order_id, "created")
+    outbox.after_commit([mail_id])
     return {"token": snap["token"], "redirect_url": snap["redirect_url"], "order_id": order_id}
 
 
@@ -290,18 +294,19 @@ def cancel(customer_id: str, order_id: int) -> dict:
     def cancel_and_release(tx):
         row = orders.lock_order(tx, order_id)
         items = orders.order_items(tx, order_id)
-        return orders.transition(tx, order_id, orders.CANCELLED, actor_type=orders.CUSTOMER, actor_id=customer_id,
-                                 expect_from=(orders.AWAITING_PAYMENT, orders.PAYMENT_REVIEW),
-                                 updates={"status_description": "customer request for cancel"},
-                                 locked=row, items=items), items
+        order = orders.transition(tx, order_id, orders.CANCELLED, actor_type=orders.CUSTOMER, actor_id=customer_id,
+                                  expect_from=(orders.AWAITING_PAYMENT, orders.PAYMENT_REVIEW),
+                                  updates={"status_description": "customer request for cancel"},
+                                  locked=row, items=items)
+        return items, notify.order_event(tx, order_id, "cancelled", reason="at your request", order=order)
 
     try:
-        order, items = db.run_in_transaction(cancel_and_release)
+        items, mail_id = db.run_in_transaction(cancel_and_release)
     except orders.IllegalTransition as exc:
         raise Conflict(f"the order can no longer be cancelled (it is {exc.current})") from None
     _expire_at_midtrans(order_id)
     _invalidate_released(items)
-    notify.order_event(db, order_id, "cancelled", reason="at your request", order=order)
+    outbox.after_commit([mail_id])
     return {"id": order_id, "status": "cancel"}
 
 
@@ -337,16 +342,18 @@ def expire_unpaid(now: datetime | None = None, *, batch: int = 200) -> int:
             if row["status"] != orders.AWAITING_PAYMENT or row["payment_expires_at"] >= now:
                 return None
             items = orders.order_items(tx, order_id)
-            orders.transition(tx, order_id, orders.CANCELLED, actor_type=orders.SYSTEM, note="payment window expired",
-                              updates={"transaction_status": "expire",
-                                       "status_description": "the payment window expired"}, locked=row, items=items)
-            return row, items
+            order = orders.transition(tx, order_id, orders.CANCELLED, actor_type=orders.SYSTEM,
+                                      note="payment window expired", locked=row, items=items,
+                                      updates={"transaction_status": "expire",
+                                               "status_description": "the payment window expired"})
+            return items, notify.order_event(tx, order_id, "cancelled", reason="the payment window expired",
+                                             order=order)
 
         cancelled = db.run_in_transaction(cancel_if_still_expired)
         if cancelled:
-            order, items = cancelled
+            items, mail_id = cancelled
             expired += 1
             _expire_at_midtrans(order_id)
             _invalidate_released(items)
-            notify.order_event(db, order_id, "cancelled", reason="the payment window expired", order=order)
+            outbox.after_commit([mail_id])
     return expired

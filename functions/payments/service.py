@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal, InvalidOperation
 
-from omcommerce import cachekeys, midtrans, notify, orders
+from omcommerce import cachekeys, midtrans, notify, orders, outbox
 from omcore.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unauthorized
 from omcore.log import get_logger
 from omdb import db
@@ -109,11 +109,16 @@ def handle(raw: str) -> dict:
     if effective["transaction_status"] != payload["transaction_status"]:
         log.warning("order %s: notification claimed %s, Midtrans confirms %s", order_id,
                     payload["transaction_status"][:32], effective["transaction_status"][:32])
-    outcome, event, order, items = db.run_in_transaction(
-        lambda tx: _apply_confirmed_status(tx, order_id, effective))
+
+    def apply_and_record_mail(tx):
+        outcome, event, order, items = _apply_confirmed_status(tx, order_id, effective)
+        mail_id = notify.order_event(tx, order_id, event, order=order) if event else None
+        return outcome, event, order, items, mail_id
+
+    outcome, event, _order, items, mail_id = db.run_in_transaction(apply_and_record_mail)
     _store(raw, payload, outcome, order_id, True, confirmed)
     if event:
-        _invalidate_caches_and_mail(order, items, event)
+        _invalidate_caches_and_mail(items, event, mail_id)
     return {"outcome": outcome}
 
 
@@ -191,13 +196,13 @@ def _apply_confirmed_status(tx, order_id: int, p: dict) -> tuple[str, str | None
     return unchanged("ignored_unknown_status")
 
 
-def _invalidate_caches_and_mail(order: dict, items: list[dict], event: str) -> None:
-    """After the commit: drop the caches the move made stale and mail the customer, from what the transaction
-    read (the order row as written and its lines)."""
+def _invalidate_caches_and_mail(items: list[dict], event: str, mail_id: int | None) -> None:
+    """After the commit: drop the caches the move made stale (from the lines the transaction read) and hand the
+    mail the transaction recorded to the deliverer (``omcommerce.outbox``: never inline with SMTP/SES on AWS)."""
     product_ids = [from_bin(pb) for pb in orders.product_ids(items)]
     if event in ("paid", "refunded"):
         cachekeys.invalidate_sold(*product_ids)
     if event in ("cancelled", "refunded"):
         for pid in product_ids:
             cachekeys.invalidate_product(pid, listing=False)
-    notify.order_event(db, int(order["id"]), event, order=order)
+    outbox.after_commit([mail_id])

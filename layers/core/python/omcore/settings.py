@@ -25,6 +25,7 @@ CAPABILITIES = ("health", "auth", "staff_auth", "catalogue", "backoffice", "acco
 CUSTOMER = ("auth", "account", "cart", "checkout")
 STAFF = ("staff_auth", "backoffice", "images")
 MAILERS = ("auth", "account", "backoffice", "checkout", "payments")
+ORDER_MAILERS = ("backoffice", "checkout", "payments", "worker", "admin")  # the mail outbox (omcommerce.outbox)
 FREIGHT = ("freight", "checkout")
 MIDTRANS = ("checkout", "payments")
 IMAGES = ("backoffice", "images")
@@ -154,6 +155,14 @@ SETTINGS: tuple[Setting, ...] = (
     S("SMTP_SECURITY", "str", "(starttls on 587, tls on 465, else none)", MAILERS,
       "`starttls`, `tls` or `none`", MAIL),
     S("SMTP_TIMEOUT", "int", 10, MAILERS, "SMTP timeout in seconds", MAIL),
+    S("MAIL_DELIVERY", "str", "inline", ORDER_MAILERS,
+      "how order mails leave the outbox after the commit: `inline` (this process, right away: local run, tests), "
+      "`sqs` (the mail queue → checkout's deliver_mail function: AWS), `sweep` (only the expiry loop's sweep: Swarm)",
+      MAIL, aws=Fixed("sqs")),
+    S("MAIL_QUEUE_URL", "url", "", ORDER_MAILERS, "the mail queue (with `MAIL_DELIVERY=sqs`)", MAIL,
+      aws=Fixed({"Ref": "MailQueue"})),
+    S("MAIL_MAX_ATTEMPTS", "int", 5, ORDER_MAILERS,
+      "tries per outbox mail after transport errors (then `failed`); retries wait 1, 2, 4... minutes", MAIL),
     # -- http / containers
     S("TRUSTED_PROXY_HOPS", "int", 0, ("container",),
       "containers: proxies in front (Traefik = 1) whose `X-Forwarded-For` entries are trusted", HTTP),
