@@ -1,4 +1,4 @@
-.PHONY: dev test package bench reliability
+.PHONY: dev test package bench soak reliability
 # Run the whole backend locally with demo data (private MariaDB/Redis/S3 processes when none are configured).
 dev:
 	bin/dev
@@ -17,6 +17,12 @@ bench:
 	bin/services
 	command -v wrk >/dev/null && command -v cwebp >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk webp)
 	.venv/bin/python bench/run.py
+# Sustained load: 120 s of mixed storefront traffic against the container entrypoint (loopback only), report and
+# docs/soak.png (BENCH_SOAK_SECONDS, BENCH_SOAK_USERS, BENCH_SOAK_RPS).
+soak:
+	bin/setup
+	bin/services
+	.venv/bin/python bench/soak.py
 # Run the reliability and security suite alone and regenerate docs/reliability.md.
 reliability:
 	bin/setup

@@ -11,11 +11,12 @@ import tempfile
 import time
 import urllib.request
 
-from common import PYTHON, ROOT, Section
+from common import PYTHON, ROOT, Section, target
 
 DURATION = os.environ.get("BENCH_HTTP_SECONDS", "5")
 CONNECTIONS = "16"
 WORKERS = "2"
+GTHREAD = os.environ.get("BENCH_GTHREAD_THREADS", "4")  # "" skips the gthread comparison
 
 HELLO = '''
 def application(environ, start_response):
@@ -95,16 +96,47 @@ def run(functions_list) -> Section:
         for proc in (app, hello):
             proc.terminate()
             proc.wait(timeout=20)
-        data["fake"].stop()
+    # the same pair on gthread workers (keep-alive; the adapter still serialises calls into the Chalice app)
+    threaded = []
+    if GTHREAD:
+        args = f"--worker-class gthread --threads {GTHREAD}"
+        app_port, hello_port = _free_port(), _free_port()
+        app = _start(["sh", "swarm-fallback/entrypoint.sh", "api"],
+                     {**env, "BIND": f"127.0.0.1:{app_port}", "GUNICORN_CMD_ARGS": args}, app_port)
+        hello = _start([os.path.join(os.path.dirname(PYTHON), "gunicorn"), "--workers", WORKERS, "--worker-class",
+                        "gthread", "--threads", GTHREAD, "--bind", f"127.0.0.1:{hello_port}", "--chdir", folder,
+                        "hello:application"], env, hello_port)
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{app_port}/api/v1/category").read()
+            threaded.append(("hello-world WSGI, gthread", *_wrk(f"http://127.0.0.1:{hello_port}/api/v1/health")))
+            threaded.append(("GET /api/v1/category (cached), gthread",
+                             *_wrk(f"http://127.0.0.1:{app_port}/api/v1/category")))
+        finally:
+            for proc in (app, hello):
+                proc.terminate()
+                proc.wait(timeout=20)
+    data["fake"].stop()
     section = Section(
         "HTTP through the container server",
         f"wrk, 2 threads, {CONNECTIONS} connections, {DURATION} s each, against gunicorn with {WORKERS} sync workers "
-        "on this 2-core machine (the load generator shares the cores). Target: cached read ≥ 50 % of hello-world.",
+        "on this 2-core machine (the load generator shares the cores). Target: cached read ≥ 60 % of hello-world's requests/s.",
         ["endpoint", "requests/s", "p50 ms", "p99 ms", "non-2xx", "vs hello-world"])
     section.rows.append(["hello-world WSGI (baseline)", f"{hello_rps:.0f}", f"{hello_p50:.2f}", f"{hello_p99:.2f}",
                          "0", "1.00"])
     section.rows.append(["GET /api/v1/category (cached)", f"{cat_rps:.0f}", f"{cat_p50:.2f}", f"{cat_p99:.2f}",
-                         str(cat_err), f"{cat_rps / hello_rps:.2f} ({'met' if cat_rps / hello_rps >= 0.5 else 'missed'})"])
+                         str(cat_err), f"{cat_rps / hello_rps:.2f} ({'met' if cat_rps / hello_rps >= 0.6 else 'missed'})"])
+    target("cached read over HTTP vs hello-world WSGI on the same gunicorn", f"{cat_rps / hello_rps:.2f} "
+           f"({cat_rps:.0f} vs {hello_rps:.0f} requests/s)", "≥ 0.6", cat_rps / hello_rps >= 0.6)
     section.rows.append(["POST /api/v1/customer/cart", f"{add_rps:.0f}", f"{add_p50:.2f}", f"{add_p99:.2f}",
                          str(add_err), f"{add_rps / hello_rps:.2f}"])
+    if threaded:
+        base = threaded[0][1]
+        for name, rps, p50, p99, err in threaded:
+            section.rows.append([name, f"{rps:.0f}", f"{p50:.2f}", f"{p99:.2f}", str(err),
+                                 f"{rps / base:.2f} of gthread hello-world; {rps / hello_rps:.2f} of sync"])
+        section.notes.append(
+            f"gthread ({GTHREAD} threads per worker) is measured, not adopted: the adapter serialises calls into the "
+            "Chalice app (it keeps `current_request` on the app object), so threads only overlap socket I/O and "
+            "keep-alive; the container keeps sync workers unless these rows show a clear gain for the app (the "
+            "gunicorn settings are in swarm-fallback/gunicorn.conf.py).")
     return section

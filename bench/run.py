@@ -15,14 +15,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import ROOT, apply_env, machine_facts  # noqa: E402
+from common import RESULTS, ROOT, apply_env, machine_facts  # noqa: E402
 
-BENCHMARKS = ["cold_start", "warm", "http_server", "checkout_contention", "webp"]
+BENCHMARKS = ["cold_start", "warm", "http_profile", "http_server", "checkout_contention", "soak", "cost", "webp"]
 
 
 def prepare_database() -> None:
     """A fresh benchmark database (om_bench) and Redis DB 14 for every run."""
-    import functions  # noqa: F401
     import pymysql
 
     from omcore import kv
@@ -34,6 +33,7 @@ def prepare_database() -> None:
         cur.execute("DROP DATABASE IF EXISTS om_bench")
     conn.close()
     kv.client().flushdb()
+    kv.cache_client().flushdb()
     db.reset()
     migrate.create_database_if_missing()
     migrate.migrate(echo=lambda *_: None)
@@ -63,6 +63,10 @@ def main(argv=None) -> int:
         sections.append(section)
     report = ["# Openmerce benchmark report", "", f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", ""]
     report += [f"- {fact}" for fact in machine_facts()] + [""]
+    if RESULTS.get("summary"):
+        report += ["## Targets (issue 13), each measured against its baseline in this run", "",
+                   "| figure | this run | target | verdict |", "|---|---|---|---|"]
+        report += ["| " + " | ".join(row) + " |" for row in RESULTS["summary"]] + [""]
     report += [s.markdown() for s in sections]
     out_dir = os.path.join(ROOT, "bench", "results")
     os.makedirs(out_dir, exist_ok=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 
-from common import Section, pct
+from common import RESULTS, Section, pct, target
 
 N = 300
 
@@ -58,6 +58,19 @@ class Meter:
                 meter.redis_calls += 1
 
         redis.client.Pipeline.execute = timed_pipe
+        from omcore import kv
+
+        original_lean = kv._CacheConnection.execute
+
+        def timed_lean(self, *args):
+            start = time.perf_counter()
+            try:
+                return original_lean(self, *args)
+            finally:
+                meter.redis += time.perf_counter() - start
+                meter.redis_calls += 1
+
+        kv._CacheConnection.execute = timed_lean
 
     def reset(self):
         self.db = self.redis = 0.0
@@ -81,9 +94,9 @@ def setup_data():
     """Demo catalogue and rates, one customer with a cart and an address, and a fake Midtrans."""
     import os
 
-    from functions.catalogue import demo as catalogue_demo
-    from functions.freight import demo as freight_demo
-    from functions.payments.fake_midtrans import FakeMidtrans
+    from tools.catalogue import demo as catalogue_demo
+    from tools.freight import demo as freight_demo
+    from tools.payments.fake_midtrans import FakeMidtrans
     from omauth import sessions, tokens
     from omdb import db
     from omdb.ids import from_bin, new_id
@@ -119,6 +132,7 @@ def setup_data():
 
 def measure(app, ctx, meter, ev_factory, n=N):
     totals, own = [], []
+    measure.statuses = set()
     for _ in range(n):
         ev = ev_factory()
         meter.reset()
@@ -126,9 +140,40 @@ def measure(app, ctx, meter, ev_factory, n=N):
         resp = app(ev, ctx)
         elapsed = time.perf_counter() - start
         assert resp["statusCode"] < 500, resp
+        measure.statuses.add(resp["statusCode"])
         totals.append(elapsed)
         own.append(elapsed - meter.db - meter.redis)
     return totals, own, meter.db_calls, meter.redis_calls
+
+
+def staleness(kv, cachekeys, trials: int = 200) -> str:
+    """How stale can a near-cache read be? Another connection invalidates, the way a writer in another process does
+    (``kv``'s DEL + PING), a key this process holds in its near cache; right after the writer returns, this process
+    reads the key and must not get the old entry. Also measures how long after the writer returned the invalidation
+    push was readable here (negative: it was there before the writer returned)."""
+    import select
+
+    settings = kv.cache_settings()
+    writer = kv._CacheConnection(**settings, connect_timeout=1, timeout=1, tracking=False)
+    key = "cache:bench:staleness"
+    conn = kv.cache_client()
+    stale, delays = 0, []
+    for i in range(trials):
+        writer.set(key, f"v{i}", ex=60)
+        kv.cache_get(key, near=True)
+        kv.cache_get(key, near=True)  # a near hit now
+        writer.delete(key)
+        done = time.perf_counter()
+        already = bool(select.select([conn._sock], [], [], 0)[0])
+        if kv.cache_get(key, near=True) is not None:
+            stale += 1
+        delays.append(0.0 if already else time.perf_counter() - done)
+    writer.close()
+    late = sum(1 for d in delays if d > 0)
+    return (f"Near-cache staleness: {trials} invalidations by another connection (DEL, then one PING round trip, as "
+            f"`kv.cache_delete` does); reads right after the writer returned: **{stale} stale**; the push was "
+            f"already readable when the writer returned in {trials - late}/{trials} trials. A live connection is "
+            "invalidated at once; a connection silent for over 1 s is asked again before a near hit is served.")
 
 
 def run(functions_list) -> Section:
@@ -173,6 +218,10 @@ def run(functions_list) -> Section:
         gross = db.query_one("SELECT gross_amount FROM orders WHERE id = %s", (order_id,))
         body["gross_amount"] = f"{int(gross['gross_amount'])}.00" if gross else "0.00"
         body["signature_key"] = midtrans.signature(body["order_id"], body["status_code"], body["gross_amount"])
+        if body["order_id"] in data["fake"].transactions:
+            data["fake"].set_status(body["order_id"], "settlement")  # paid: Midtrans' status API confirms it
+        if body["order_id"] in data["fake"].transactions:  # the webhook confirms with the fake's status endpoint
+            data["fake"].set_status(body["order_id"], "settlement")
         return event("POST", "/api/v1/webhook/midtrans", body=body)
 
     cases = [
@@ -194,27 +243,46 @@ def run(functions_list) -> Section:
         n = 60 if "checkout" in name else N
         totals, own, dbc, rc = measure(app, ctx, meter, factory, n)
         over = pct(own, 50) * 1000
-        section.rows.append([name, f"{pct(totals, 50) * 1000:.2f}", f"{pct(totals, 99) * 1000:.2f}",
+        if "checkout" in name:
+            RESULTS["checkout_success_ms"] = pct(totals, 50) * 1000
+        section.rows.append([f"{name} → {', '.join(map(str, sorted(measure.statuses)))}", f"{pct(totals, 50) * 1000:.2f}", f"{pct(totals, 99) * 1000:.2f}",
                              f"{dbc} / {rc}", f"{over:.2f}",
                              "met" if over <= 1.0 or "checkout" in name else "missed"])
     # cached read against raw Redis GET + framework dispatch
-    raw = redis_mod.Redis(host=kv.client().connection_pool.connection_kwargs["host"],
-                          port=kv.client().connection_pool.connection_kwargs["port"],
-                          db=kv.client().connection_pool.connection_kwargs.get("db", 0))
     from omcommerce import cachekeys
 
-    gets = []
+    settings = kv.cache_settings()
+    raw = redis_mod.Redis(host=settings["host"], port=settings["port"], db=settings["db"],
+                          password=settings["password"])
+    lean = kv._CacheConnection(**settings, connect_timeout=1, timeout=1, tracking=False)
+    gets, lean_gets = [], []
     for _ in range(N):
         start = time.perf_counter()
         raw.get(cachekeys.CATEGORIES)
         gets.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        lean.execute("GET", cachekeys.CATEGORIES)
+        lean_gets.append(time.perf_counter() - start)
     dispatch = measure(app, ctx, meter, lambda: event("GET", "/api/v1/health"))[0]
+    before = kv.near_stats()
     cached = measure(app, ctx, meter, lambda: event("GET", "/api/v1/category"))[0]
+    after = kv.near_stats()
     base = pct(gets, 50) + pct(dispatch, 50)
+    lean_base = pct(lean_gets, 50) + pct(dispatch, 50)
     ratio = pct(cached, 50) / base
-    section.notes.append(f"Cached catalogue read (`GET /api/v1/category`) p50 {pct(cached, 50) * 1000:.3f} ms vs raw "
-                         f"Redis GET {pct(gets, 50) * 1000:.3f} ms + dispatch of `/api/v1/health` "
-                         f"{pct(dispatch, 50) * 1000:.3f} ms = **{ratio:.2f}×** (target ≤ 2×).")
+    hits = after["near_hits"] - before.get("near_hits", 0)
+    misses = after["near_misses"] - before.get("near_misses", 0)
+    section.notes.append(
+        f"Cached catalogue read (`GET /api/v1/category`, near cache) p50 {pct(cached, 50) * 1000:.3f} ms vs raw "
+        f"Redis GET (redis-py) {pct(gets, 50) * 1000:.3f} ms + dispatch of `/api/v1/health` "
+        f"{pct(dispatch, 50) * 1000:.3f} ms = **{ratio:.2f}×** (target ≤ 1.5×: **{'met' if ratio <= 1.5 else 'missed'}**"
+        f"); against the lean RESP GET ({pct(lean_gets, 50) * 1000:.3f} ms) + dispatch: "
+        f"{pct(cached, 50) / lean_base:.2f}×. Near-cache hits in that loop: {hits}/{hits + misses}.")
+    target("cached read in process (`GET /category`) vs raw Redis GET + dispatch", f"{ratio:.2f}× "
+           f"({pct(cached, 50) * 1000:.3f} ms vs {base * 1000:.3f} ms; {pct(cached, 50) / lean_base:.2f}× against the "
+           "lean RESP GET)", "≤ 1.5×", ratio <= 1.5)
+    section.notes.append(staleness(kv, cachekeys))
+    lean.close()
     section.notes.append("Checkout includes its HTTP call to the fake Midtrans (Snap), counted as own overhead; its "
                          "target is not the 1 ms one.")
     data["fake"].stop()
