@@ -196,15 +196,8 @@ def refresh(token: str | None) -> Login:
 
 
 def logout(refresh_token: str | None, access_token_value: str | None) -> None:
-    """End the session of the refresh cookie and the one the access cookie belongs to (usually the same family;
-    a client that lost its refresh cookie still ends its access token)."""
-    sessions.revoke(KIND, refresh_token)
-    if access_token_value:
-        try:
-            claims = tokens.decode(tokens.AUD_CUSTOMER, access_token_value)
-        except Unauthorized:
-            return
-        sessions.revoke_own(KIND, str(claims["sub"]), claims.get("sid"))
+    """End the session of the refresh cookie and the one the access cookie belongs to."""
+    sessions.logout(KIND, tokens.AUD_CUSTOMER, refresh_token, access_token_value)
 
 
 # ---------------------------------------------------------------- password reset and change

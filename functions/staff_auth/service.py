@@ -108,14 +108,8 @@ def refresh(token: str | None) -> Login:
 
 
 def logout(refresh_token: str | None, access_token_value: str | None) -> None:
-    """End the refresh cookie's session and the access cookie's one (see the customer logout)."""
-    sessions.revoke(KIND, refresh_token)
-    if access_token_value:
-        try:
-            claims = tokens.decode(tokens.AUD_STAFF, access_token_value)
-        except Unauthorized:
-            return
-        sessions.revoke_own(KIND, str(claims["sub"]), claims.get("sid"))
+    """End the session of the refresh cookie and the one the access cookie belongs to."""
+    sessions.logout(KIND, tokens.AUD_STAFF, refresh_token, access_token_value)
 
 
 # ---------------------------------------------------------------- staff management (sys_admin)

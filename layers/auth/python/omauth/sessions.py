@@ -192,6 +192,20 @@ def revoke_own(kind: str, user_id: str, family: str | None) -> None:
     kv.required(run)
 
 
+def logout(kind: str, audience: str, refresh_token: str | None, access_token_value: str | None) -> None:
+    """End the session of the refresh cookie and the one the access cookie belongs to (usually the same family;
+    a client that lost its refresh cookie still ends its access token). A forged access token ends nothing."""
+    from . import tokens
+
+    revoke(kind, refresh_token)
+    if access_token_value:
+        try:
+            claims = tokens.decode(audience, access_token_value)
+        except Unauthorized:
+            return
+        revoke_own(kind, str(claims["sub"]), claims.get("sid"))
+
+
 def revoke_user(kind: str, user_id: str, *, except_family: str | None = None) -> int:
     """End every session of a user (optionally keeping the caller's own). Returns how many were ended."""
 
