@@ -121,7 +121,10 @@ def test_cache_delete_returns_only_after_every_near_copy_is_invalidated():
             kv.cache_delete(cachekeys.HOME)  # the writer, e.g. a staff change in another worker
             assert select.select([reader._sock], [], [], 0)[0], "the invalidation must be waiting already"
             assert reader.get(cachekeys.HOME, near=True) is None
-        assert reader.stats["near_hits"] == 20 and reader.stats["invalidations"] == 20
+        assert reader.stats["invalidations"] == 20
+        # the second read of each round is a near hit unless more than NEAR_TRUST_SECONDS passed since the
+        # connection last heard from Redis (a loaded CI machine): then it re-asks Redis, which is also correct
+        assert reader.stats["near_hits"] >= 10
     finally:
         reader.close()
 
