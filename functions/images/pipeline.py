@@ -297,6 +297,20 @@ def convert(data: bytes, s: dict | None = None) -> dict:
         img.close()
 
 
+def publish(client, image_id, result: dict) -> list[str]:
+    """Write a conversion's variants, then its main file (whose presence marks the image done), to the public
+    bucket under the storefront's names; returns the variants' file names, smallest first."""
+    from omcommerce.catalog import image_file, variant_file
+
+    public = media.public_bucket()
+    for width, body in sorted(result["variants"].items()):
+        client.put_object(Bucket=public, Key=f"usercontent/{variant_file(image_id, width)}", Body=body,
+                          ContentType="image/webp", CacheControl=CACHE_CONTROL)
+    client.put_object(Bucket=public, Key=f"usercontent/{image_file(image_id)}", Body=result["main"],
+                      ContentType="image/webp", CacheControl=CACHE_CONTROL)
+    return [variant_file(image_id, width) for width in sorted(result["variants"])]
+
+
 def process_record(bucket: str, key: str, size: int | None) -> dict:
     """Handle one S3 ObjectCreated record. Returns {"key", "outcome"}; raises only for transient failures."""
     match = _KEY_RE.match(key)
@@ -327,12 +341,7 @@ def process_record(bucket: str, key: str, size: int | None) -> dict:
         if len(data) > s["max_bytes"]:
             raise Refused("file too large")
         result = convert(data, s)
-        public = media.public_bucket()
-        client.put_object(Bucket=public, Key=f"usercontent/{image_id}.webp", Body=result["main"],
-                          ContentType="image/webp", CacheControl=CACHE_CONTROL)
-        for width, body in result["variants"].items():
-            client.put_object(Bucket=public, Key=f"usercontent/{image_id}-{width}.webp", Body=body,
-                              ContentType="image/webp", CacheControl=CACHE_CONTROL)
+        variants = publish(client, image_id, result)
     except Refused as exc:
         _finish(image_id.bytes, "failed", reason=str(exc)[:255])
         log.info("image %s refused: %s", image_id, exc)
@@ -348,7 +357,6 @@ def process_record(bucket: str, key: str, size: int | None) -> dict:
         db.execute("UPDATE images SET status = 'pending' WHERE id = %s AND status = 'processing'", (image_id.bytes,))
         raise
     width, height = result["size"]
-    variants = [f"{image_id}-{w}.webp" for w in result["variants"]]
     if product is None:
         _finish(image_id.bytes, "ready", width=width, height=height, variants=variants)
         return {"key": key, "outcome": "ready", "width": width, "height": height}

@@ -56,15 +56,9 @@ def import_one(client, image_id: uuid.UUID, data: bytes, owner: tuple[str, str |
     result = pipeline.convert(data)
     client.put_object(Bucket=media.originals_bucket(), Key=f"originals/{image_id}", Body=data,
                       ContentType="image/webp", Metadata={"owner-type": owner[0], "owner-id": owner[1] or ""})
-    public = media.public_bucket()
-    for width, body in sorted(result["variants"].items()):
-        client.put_object(Bucket=public, Key=f"usercontent/{image_id}-{width}.webp", Body=body,
-                          ContentType="image/webp", CacheControl=pipeline.CACHE_CONTROL)
     # the main file last: its presence marks the image as done for a re-run
-    client.put_object(Bucket=public, Key=f"usercontent/{image_id}.webp", Body=result["main"],
-                      ContentType="image/webp", CacheControl=pipeline.CACHE_CONTROL)
+    variants = pipeline.publish(client, image_id, result)
     width, height = result["size"]
-    variants = [f"{image_id}-{w}.webp" for w in sorted(result["variants"])]
     import json
 
     db.execute("INSERT INTO images (id, owner_type, owner_id, original_key, content_type, byte_size, status, width,"

@@ -81,3 +81,8 @@ def image_file(image_id) -> str:
     if isinstance(image_id, (bytes, bytearray)):
         return f"{from_bin(image_id)}.webp"
     return f"{image_id}.webp"
+
+
+def variant_file(image_id, width: int) -> str:
+    """The name of an image's ``width``-px variant: ``<uuid>-<width>.webp`` beside ``<uuid>.webp``."""
+    return image_file(image_id)[:-len(".webp")] + f"-{width}.webp"
