@@ -43,9 +43,8 @@ class _ExternalFake:
 
 def _refused_cost(shopper, address_id):
     """Median in-process cost of one refused checkout (the product sold out), with its MySQL/Redis call counts."""
-    from warm import Meter, event
-
     from app import app
+    from warm import Meter, event
 
     meter = Meter()
     meter.install()
@@ -65,14 +64,14 @@ def _refused_cost(shopper, address_id):
 
 def run(functions_list) -> Section:
     sys.path.insert(0, os.path.join(ROOT, "tests"))
-    from loadgen import Server, Shopper, free_port  # noqa: F401
-
-    from tools.catalogue import demo as catalogue_demo
-    from tools.freight import demo as freight_demo
     from omauth.passwords import hash_password
     from omcommerce import stock
     from omdb import db
     from omdb.ids import new_id, to_bin
+
+    from loadgen import Server, Shopper, free_port  # noqa: F401
+    from tools.catalogue import demo as catalogue_demo
+    from tools.freight import demo as freight_demo
 
     catalogue_demo.load()
     freight_demo.load()

@@ -215,13 +215,12 @@ def _lay_out(names) -> dict[str, list[str]]:
 
 def _prepare():
     """Bench data: the demo catalogue, a customer with a session, an address and a cart line, warm Redis caches."""
-    from warm import setup_data
-
-    from app import app
     from omauth import sessions, staffroles, tokens  # noqa: F401
     from omdb import db
     from omdb.ids import to_bin
-    from warm import event
+
+    from app import app
+    from warm import event, setup_data
 
     data = setup_data()
     db.execute("INSERT INTO cart_items (product_refer, customer_refer, quantity, checked) VALUES (%s, %s, 1, TRUE)"

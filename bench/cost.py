@@ -58,12 +58,12 @@ def _memory() -> dict[str, int]:
 
 
 def run(functions_list) -> Section:
-    from warm import Meter, event, setup_data
-
-    from app import app
     from omcommerce import midtrans
     from omdb import db
     from omdb.ids import to_bin
+
+    from app import app
+    from warm import Meter, event, setup_data
 
     data = setup_data()
     meter = Meter()

@@ -30,7 +30,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import PYTHON, ROOT, RESULTS, Section, pct, target  # noqa: E402
+from common import PYTHON, RESULTS, ROOT, Section, pct, target  # noqa: E402
 
 DURATION = int(os.environ.get("BENCH_SOAK_SECONDS", "120"))
 USERS = int(os.environ.get("BENCH_SOAK_USERS", "6"))
@@ -150,12 +150,13 @@ def _rss_kb(pid: int) -> int | None:
 
 
 def _setup():
-    from tools.catalogue import demo as catalogue_demo
-    from tools.freight import demo as freight_demo
-    from tools.payments.fake_midtrans import FakeMidtrans
     from omauth.passwords import hash_password
     from omdb import db
     from omdb.ids import from_bin, new_id
+
+    from tools.catalogue import demo as catalogue_demo
+    from tools.freight import demo as freight_demo
+    from tools.payments.fake_midtrans import FakeMidtrans
 
     catalogue_demo.load()
     freight_demo.load()

@@ -22,6 +22,7 @@ class Meter:
 
     def install(self):
         import redis
+
         from omdb import db as dbmod
 
         meter = self
@@ -94,12 +95,13 @@ def setup_data():
     """Demo catalogue and rates, one customer with a cart and an address, and a fake Midtrans."""
     import os
 
-    from tools.catalogue import demo as catalogue_demo
-    from tools.freight import demo as freight_demo
-    from tools.payments.fake_midtrans import FakeMidtrans
     from omauth import sessions, tokens
     from omdb import db
     from omdb.ids import from_bin, new_id
+
+    from tools.catalogue import demo as catalogue_demo
+    from tools.freight import demo as freight_demo
+    from tools.payments.fake_midtrans import FakeMidtrans
 
     catalogue_demo.load()
     freight_demo.load()
@@ -179,9 +181,10 @@ def staleness(kv, cachekeys, trials: int = 200) -> str:
 def run(functions_list) -> Section:
     import redis as redis_mod
 
-    from app import app
     from omcore import kv
     from omcore.wsgi import _Context
+
+    from app import app
 
     data = setup_data()
     meter = Meter()

@@ -82,8 +82,9 @@ def _peak(source: str, main_only: bool) -> tuple[int, int]:
 def run(functions_list) -> Section:
     from PIL import Image
 
-    from functions.images import pipeline
     from omcommerce import media
+
+    from functions.images import pipeline
 
     have_cwebp = shutil.which("cwebp") is not None
     settings = pipeline._settings()

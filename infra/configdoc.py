@@ -38,6 +38,7 @@ def _default(setting) -> str:
 
 def _aws(setting) -> str:
     from omcore.settings import Fixed, Param, Ssm
+
     from infra.template import parameter_name
 
     if isinstance(setting.aws, Param):

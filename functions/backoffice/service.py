@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from omcommerce import cachekeys, catalog, media as images, notify, orders, outbox, stock
+from omcommerce import cachekeys, catalog, notify, orders, outbox, stock
+from omcommerce import media as images
 from omcore import kv
 from omcore.errors import BadRequest, Conflict, NotFound
 from omcore.log import get_logger

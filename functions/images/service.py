@@ -18,8 +18,15 @@ import uuid
 
 from omcommerce.catalog import image_file
 from omcommerce.media import *  # noqa: F401,F403
-from omcommerce.media import (MAX_PRODUCT_IMAGES, enqueue_event, max_bytes, originals_bucket,
-                              parse_file_name, product_image_slots_used, s3)
+from omcommerce.media import (
+    MAX_PRODUCT_IMAGES,
+    enqueue_event,
+    max_bytes,
+    originals_bucket,
+    parse_file_name,
+    product_image_slots_used,
+    s3,
+)
 from omcore.errors import Conflict, NotFound, PayloadTooLarge
 from omdb import db
 from omdb.ids import to_bin

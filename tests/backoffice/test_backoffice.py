@@ -5,8 +5,16 @@ import uuid
 
 import pytest
 
-from support import (create_category, create_customer, create_order, create_product, create_staff, login_customer,
-                     login_staff, make_image)
+from support import (
+    create_category,
+    create_customer,
+    create_order,
+    create_product,
+    create_staff,
+    login_customer,
+    login_staff,
+    make_image,
+)
 
 INV = "/api/v1/staff/dashboard/inventory"
 SYS = "/api/v1/staff/dashboard/system"

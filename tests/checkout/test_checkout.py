@@ -138,9 +138,10 @@ def test_cart_lines_checked_after_the_order_survive(shop, product, midtrans):
 
 def test_hundred_concurrent_checkouts_for_ten_units(freight_rates, midtrans, make_api):
     """100 buyers, stock 10: exactly 10 orders, stock never negative, no deadlock reaching a client."""
-    from functions.checkout import service
     from omcore.errors import ApiError
     from omdb import db
+
+    from functions.checkout import service
 
     pid = create_product("Limited", price=10000, stock=10, weight=0.2)
     buyers = []

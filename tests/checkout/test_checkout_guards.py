@@ -45,8 +45,9 @@ def _orders_of(customer_id):
 
 def test_a_second_checkout_of_the_same_account_is_refused_while_the_first_runs(shop, product, make_api,
                                                                                 paused_pricing):
-    from functions.checkout import service
     from omcore.errors import Conflict
+
+    from functions.checkout import service
 
     shop.add(product, 2)
     other = make_shop(make_api(), "other@example.com")

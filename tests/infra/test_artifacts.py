@@ -20,9 +20,26 @@ import pytest
 import yaml
 
 import settings as test_settings
-from lambda_runtime import (BASE_PYTHON, RuntimeApi, Sandbox, api_event, cookies_of, make_runtime_dir,
-                            schedule_event, sqs_s3_event, template_parameter_defaults)
-from support import DEFAULT_PASSWORD, report_summary, create_customer, create_order, create_product, create_staff, make_image
+from lambda_runtime import (
+    BASE_PYTHON,
+    RuntimeApi,
+    Sandbox,
+    api_event,
+    cookies_of,
+    make_runtime_dir,
+    schedule_event,
+    sqs_s3_event,
+    template_parameter_defaults,
+)
+from support import (
+    DEFAULT_PASSWORD,
+    create_customer,
+    create_order,
+    create_product,
+    create_staff,
+    make_image,
+    report_summary,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 pytestmark = [pytest.mark.xdist_group("lambda-artifacts")]

@@ -142,7 +142,8 @@ def test_concurrent_deliverers_send_each_mail_once(outbox, monkeypatch):
 
 
 def test_a_rolled_back_change_leaves_no_mail(placed, outbox):
-    from omcommerce import notify, outbox as mail_outbox
+    from omcommerce import notify
+    from omcommerce import outbox as mail_outbox
     from omdb import db
 
     shop, order_id, _pid = placed

@@ -1,7 +1,6 @@
 """Bounded load against the container server: browsing, carts, checkouts, payments through the real webhook and
 cancellations, from 24 concurrent shoppers. Zero 5xx, and no stock lost or double-counted."""
 import loadgen as load
-
 from loadgen import assert_stock_invariants, setup_shop
 
 

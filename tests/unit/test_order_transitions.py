@@ -2,8 +2,20 @@
 import pytest
 
 from omcommerce import orders
-from omcommerce.orders import (AWAITING_PAYMENT, CANCELLED, COMPLETED, DELIVERED, PACKED, PAID, PARTIALLY_REFUNDED,
-                               PAYMENT_REVIEW, REFUNDED, SHIPPED, STATUSES, TRANSITIONS)
+from omcommerce.orders import (
+    AWAITING_PAYMENT,
+    CANCELLED,
+    COMPLETED,
+    DELIVERED,
+    PACKED,
+    PAID,
+    PARTIALLY_REFUNDED,
+    PAYMENT_REVIEW,
+    REFUNDED,
+    SHIPPED,
+    STATUSES,
+    TRANSITIONS,
+)
 
 
 class FakeTx:

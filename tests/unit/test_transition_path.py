@@ -3,10 +3,11 @@ read once per transaction (the webhook hands its locked row and the order lines 
 and the stock release trusts the caller's lock. Checked on the statements a fake transaction receives."""
 import pytest
 
-from functions.payments import service as payments
 from omcommerce import orders, stock
 from omcommerce.orders import AWAITING_PAYMENT, CANCELLED, PAID, PAYMENT_REVIEW, REFUNDED, SHIPPED
 from omdb.sql import update_statement
+
+from functions.payments import service as payments
 
 P1, P2 = b"\x01" * 16, b"\x02" * 16
 

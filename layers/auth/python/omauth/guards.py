@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from omcore import kv
-from omcore import log
+from omcore import kv, log
 from omcore.errors import Forbidden, Unauthorized
 
 from . import cookies, sessions, staffroles, tokens

@@ -22,7 +22,7 @@ import pymysql.cursors
 from omcore import config
 from omcore.log import get_logger
 
-from .errors import Deadlock, DatabaseUnavailable, is_connection_error, translate
+from .errors import DatabaseUnavailable, Deadlock, is_connection_error, translate
 from .sql import NOW, placeholders, update_statement  # noqa: F401 - re-exported: db.NOW, db.placeholders
 
 log = get_logger("db")
