@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from omcommerce import cachekeys, catalog, freight, midtrans, notify, orders, outbox, stock
 from omcore import config, kv
 from omcore.errors import ApiError, BadGateway, Conflict, NotFound
+from omcore.log import bind as log_bind
 from omcore.log import get_logger
 from omdb import db
 from omdb.errors import DuplicateKey
@@ -220,6 +221,7 @@ def _place_order(customer_id: str, address_id, courier_code: str, idempotency_ke
              address["full_address"], address["note"], area_id, address["area_name"], address["postal_code"],
              courier_code, freight_cost, item_cost, item_cost + freight_cost, orders.AWAITING_PAYMENT, expires,
              idempotency_key, fingerprint if idempotency_key else None)).lastrowid
+        log_bind(order_id=order_id)
         tx.executemany("INSERT INTO order_items (order_refer, product_refer, on_buy_name, on_buy_description,"
                        " on_buy_price, on_buy_weight, quantity) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                        [(order_id, line["id"], line["name"], line["description"], line["price"], line["weight"],

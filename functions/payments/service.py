@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 
 from omcommerce import cachekeys, midtrans, notify, orders, outbox
 from omcore.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unauthorized
+from omcore.log import bind as log_bind
 from omcore.log import get_logger
 from omdb import db
 from omdb.ids import from_bin
@@ -74,6 +75,7 @@ def handle(raw: str) -> dict:
         _store(raw, payload, "bad_signature", None, False)
         raise Unauthorized("invalid signature")
     order_id = midtrans.parse_order_id(payload["order_id"])
+    log_bind(order_id=order_id)
     row = db.query_one("SELECT id, gross_amount FROM orders WHERE id = %s", (order_id,)) if order_id else None
     if row is None:
         _store(raw, payload, "unknown_order", None, True)

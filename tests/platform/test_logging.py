@@ -180,3 +180,24 @@ def test_container_lines_carry_the_same_context(logged_container):
     # one worker: its first request (the start-up health probe) is the cold start, and only that one
     assert requests[0]["cold_start"] is True
     assert not any(e.get("cold_start") for e in requests[1:])
+
+
+def test_checkout_and_webhook_lines_name_the_order(api, log_lines, freight_rates, midtrans):
+    """A payment problem is traced from the logs alone: the checkout's closing line and every webhook line carry the
+    order id."""
+    from shopping import make_shop
+    from support import create_product
+
+    shop = make_shop(api)
+    shop.add(create_product("Kopi Gayo", price=50000, stock=5), 1)
+    resp = shop.checkout()
+    assert resp.status == 200, resp
+    order_id = resp.json["order_id"]
+    placed = of_request(log_lines, resp.headers["x-request-id"])
+    assert placed and placed[-1].get("order_id") == order_id, placed
+    (midtrans_id,) = [k for k in midtrans.transactions if k.endswith(f"-{order_id}")]
+    midtrans.set_status(midtrans_id, "settlement")
+    paid = api.post("/api/v1/webhook/midtrans", json=midtrans.notification(midtrans_id, "settlement"))
+    assert paid.status == 200, paid
+    lines = of_request(log_lines, paid.headers["x-request-id"])
+    assert lines and all(line.get("order_id") == order_id for line in lines[1:]), lines

@@ -16,6 +16,7 @@ of reading the order again.
 """
 from __future__ import annotations
 
+from omcore import log
 from omdb.sql import NOW, update_statement
 
 from . import stock
@@ -115,6 +116,7 @@ def transition(tx, order_id: int, target: str, *, actor_type: str, actor_id=None
     ``locked``: the row this transaction already locked with ``lock_order`` — it is not locked or read again.
     ``items``: the order's lines when the caller already read them (``order_items``); a stock release uses them
     instead of reading them again."""
+    log.bind(order_id=order_id)  # every further line of this request or job names the order
     if target not in TRANSITIONS:
         raise ValueError(f"unknown status {target!r}")
     row = locked if locked is not None else lock_order(tx, order_id)
