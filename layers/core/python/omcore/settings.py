@@ -15,7 +15,6 @@ adapter), ``worker`` (the Swarm image worker and expiry loop) and ``admin`` (the
 """
 from __future__ import annotations
 
-from typing import NamedTuple
 
 ALL = "*"
 REQUIRED = None  # default of a setting that must be set
@@ -31,31 +30,46 @@ MIDTRANS = ("checkout", "payments")
 IMAGES = ("backoffice", "images")
 
 
-class Param(NamedTuple):
+# Plain classes with __slots__, not NamedTuples: every function imports this table at start, and building four
+# NamedTuple classes cost ~8 ms of each cold start.
+class Param:
     """The AWS template sets the variable from a template parameter (``default`` overrides the code default there;
     ``required``: the parameter has no default, the operator must give it)."""
-    default: str | None = None
-    required: bool = False
+    __slots__ = ("default", "required")
+
+    def __init__(self, default: str | None = None, required: bool = False):
+        self.default, self.required = default, required
 
 
-class Ssm(NamedTuple):
+class Ssm:
     """The AWS template hands the secret over as ``<NAME>_SSM`` naming ``${SecretsPrefix}/<NAME>`` in SSM."""
+    __slots__ = ()
 
 
-class Fixed(NamedTuple):
+class Fixed:
     """The AWS template sets the variable to this value or intrinsic (e.g. ``{"Ref": "OriginalsBucket"}``)."""
-    value: object
+    __slots__ = ("value",)
+
+    def __init__(self, value: object):
+        self.value = value
 
 
-class Setting(NamedTuple):
-    name: str
-    type: str                 # str | int | bool | url | path | list
-    default: object           # REQUIRED, a value, or a str starting with "(" describing a derived default
-    units: object             # ALL or a tuple of units
-    doc: str
-    group: str
-    secret: bool = False
-    aws: object = None        # None (not set on AWS: the default applies), Param, Ssm or Fixed
+class Setting:
+    __slots__ = ("name", "type", "default", "units", "doc", "group", "secret", "aws")
+
+    def __init__(self, name: str, type: str, default: object, units: object, doc: str, group: str,
+                 secret: bool = False, aws: object = None):
+        self.name = name
+        self.type = type          # str | int | bool | url | path | list
+        self.default = default    # REQUIRED, a value, or a str starting with "(" describing a derived default
+        self.units = units        # ALL or a tuple of units
+        self.doc = doc
+        self.group = group
+        self.secret = secret
+        self.aws = aws            # None (not set on AWS: the default applies), Param, Ssm or Fixed
+
+    def __repr__(self) -> str:
+        return f"Setting({self.name!r})"
 
     @property
     def required(self) -> bool:
