@@ -21,6 +21,8 @@ import sys
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 
+from omdb.sql import placeholders
+
 V1_TABLES = ("customers", "auth_logs", "areas", "shipping_areas", "customer_addresses", "categories", "products",
              "product_images", "inventories", "cart_items", "wishlists", "orders", "order_items", "reviews",
              "staffs", "homepage_banner", "logs", "blacklist_domains")
@@ -646,7 +648,7 @@ def upgrade(src: Source, *, target_exists: bool = True, dry_run: bool = False, a
         " courier_tracking_code, freight_cost, item_cost, gross_amount, status, transaction_status,"
         " status_description, payment_token, payment_redirect_url, payment_type, payment_expires_at, is_paid,"
         " is_shipped, is_cancelled, need_refund, stock_released, created_at, updated_at, paid_at)"
-        " VALUES (" + ", ".join(["%s"] * 30) + ")", order_values, after_batch=order_children)
+        " VALUES (" + placeholders(30) + ")", order_values, after_batch=order_children)
     if dry_run:
         for o in new_orders:
             order_values(o)
@@ -757,7 +759,7 @@ def verify(src: Source) -> tuple[bool, list[str]]:
     v1_ids = [int(o["id"]) for o in v1_orders]
     ours_orders = {}
     for chunk in _batches(v1_ids, 1000):
-        for r in db.query(f"SELECT id, status, gross_amount FROM orders WHERE id IN ({','.join(['%s'] * len(chunk))})",
+        for r in db.query(f"SELECT id, status, gross_amount FROM orders WHERE id IN ({placeholders(len(chunk))})",
                           chunk):
             ours_orders[int(r["id"])] = r
     paid_after = sum(int(r["gross_amount"]) for r in ours_orders.values() if r["status"] in orders.PAID_STATES)
