@@ -15,7 +15,6 @@ adapter), ``worker`` (the Swarm image worker and expiry loop) and ``admin`` (the
 """
 from __future__ import annotations
 
-
 ALL = "*"
 REQUIRED = None  # default of a setting that must be set
 
