@@ -127,18 +127,18 @@ def client():
     return _client
 
 
+def _lean_connection(settings: dict, tracking: bool) -> "_CacheConnection":
+    return _CacheConnection(**settings, connect_timeout=config.get_int("REDIS_CONNECT_TIMEOUT_MS", 1000) / 1000,
+                            timeout=config.get_int("REDIS_TIMEOUT_MS", 1000) / 1000, tracking=tracking)
+
+
 def cache_client() -> "_CacheConnection":
     """The cache Redis connection of this process (tests and benchmarks inspect it; code uses cache_*)."""
     global _cache
     if _cache is None:
         with _lock:
             if _cache is None:
-                _cache = _CacheConnection(
-                    **cache_settings(),
-                    connect_timeout=config.get_int("REDIS_CONNECT_TIMEOUT_MS", 1000) / 1000,
-                    timeout=config.get_int("REDIS_TIMEOUT_MS", 1000) / 1000,
-                    tracking=config.get_bool("CACHE_NEAR", True),
-                )
+                _cache = _lean_connection(cache_settings(), config.get_bool("CACHE_NEAR", True))
     return _cache
 
 
@@ -147,12 +147,7 @@ def _lean_main() -> "_CacheConnection":
     if _main_lean is None:
         with _lock:
             if _main_lean is None:
-                _main_lean = _CacheConnection(
-                    **_main_settings(),
-                    connect_timeout=config.get_int("REDIS_CONNECT_TIMEOUT_MS", 1000) / 1000,
-                    timeout=config.get_int("REDIS_TIMEOUT_MS", 1000) / 1000,
-                    tracking=False,
-                )
+                _main_lean = _lean_connection(_main_settings(), tracking=False)
     return _main_lean
 
 
