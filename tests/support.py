@@ -316,3 +316,20 @@ def report_summary(text: str) -> None:
     """A line for the end of the run (printed by conftest's terminal summary, also under xdist)."""
     with open(_summary_path(), "a", encoding="utf-8") as fh:
         fh.write(text.rstrip() + "\n")
+
+
+def at_ip(client: ApiClient, ip: str) -> ApiClient:
+    """Make every request of ``client`` come from ``ip``: in-process through the event's sourceIp, in the parity
+    run through X-Forwarded-For, which the container trusts from 127.0.0.1 (tests/conftest.py sets
+    TRUSTED_PROXY_HOPS=1; FORWARDED_ALLOW_IPS defaults to the loopback addresses)."""
+    if client._client is not None:
+        client._client.http._local_gateway.event_converter.LOCAL_SOURCE_IP = ip
+    else:
+        send = client.request
+
+        def request(method, path, **kw):
+            kw["headers"] = {"X-Forwarded-For": ip, **(kw.get("headers") or {})}
+            return send(method, path, **kw)
+
+        client.request = request
+    return client

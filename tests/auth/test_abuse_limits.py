@@ -3,27 +3,10 @@ stranger), accent look-alike addresses match nothing, and verification codes are
 reissues and per client on every code-checking endpoint."""
 from omcore import kv
 
-from support import DEFAULT_PASSWORD, create_customer
+from support import DEFAULT_PASSWORD, at_ip, create_customer
 
 NEW = "N3w#Password"
 WRONG = "Wrong#Pass1"
-
-
-def at_ip(client, ip: str):
-    """Make every request of ``client`` come from ``ip``: in-process through the event's sourceIp, in the parity
-    run through X-Forwarded-For, which the container trusts from 127.0.0.1 (tests/conftest.py sets
-    TRUSTED_PROXY_HOPS=1; FORWARDED_ALLOW_IPS defaults to the loopback addresses)."""
-    if client._client is not None:
-        client._client.http._local_gateway.event_converter.LOCAL_SOURCE_IP = ip
-    else:
-        send = client.request
-
-        def request(method, path, **kw):
-            kw["headers"] = {"X-Forwarded-For": ip, **(kw.get("headers") or {})}
-            return send(method, path, **kw)
-
-        client.request = request
-    return client
 
 
 def login(client, email="buyer@example.com", password=DEFAULT_PASSWORD):

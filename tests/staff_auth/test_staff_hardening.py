@@ -4,27 +4,11 @@ import os
 
 import pytest
 
-from support import DEFAULT_PASSWORD, create_staff, login_staff
+from support import DEFAULT_PASSWORD, at_ip, create_staff, login_staff
 
 CONSOLE = "/api/v1/staff/console/staff"
 ADMIN_PASSWORD = os.environ["ADMIN_PASSWORD"]
 WRONG = "Wrong#Pass1"
-
-
-def at_ip(client, ip: str):
-    """Requests of ``client`` come from ``ip`` (in-process: the event's sourceIp; parity: X-Forwarded-For, trusted
-    from the loopback peer)."""
-    if client._client is not None:
-        client._client.http._local_gateway.event_converter.LOCAL_SOURCE_IP = ip
-    else:
-        send = client.request
-
-        def request(method, path, **kw):
-            kw["headers"] = {"X-Forwarded-For": ip, **(kw.get("headers") or {})}
-            return send(method, path, **kw)
-
-        client.request = request
-    return client
 
 
 @pytest.fixture
