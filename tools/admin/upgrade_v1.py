@@ -1004,9 +1004,10 @@ def verify_areas(src: Source, area_map: dict[int, int]) -> tuple[bool, list[str]
             bad.append(f"  address {_uuid(address_id)}: v1 {v1_text(v1_area)!r} -> ours: not imported"
                        f" ({how.get(v1_area)})")
         elif ours_addresses[address_id] != expected.get(v1_area):
+            real = expected.get(v1_area)
             bad.append(f"  address {_uuid(address_id)}: v1 {v1_text(v1_area)!r} -> ours"
-                       f" {our_text(ours_addresses[address_id])!r}, which is not the area v1 names"
-                       f" ({how.get(v1_area)})")
+                       f" {our_text(ours_addresses[address_id])!r}, which is not the area v1 names ("
+                       + (f"that is {our_text(real)!r}" if real else how.get(v1_area)) + ")")
         else:
             good[("address", v1_text(v1_area), our_text(ours_addresses[address_id]))] += 1
     v1_orders = [o for o in src.rows("orders", "id") if o.get("customer_address_refer")
@@ -1027,7 +1028,7 @@ def verify_areas(src: Source, area_map: dict[int, int]) -> tuple[bool, list[str]
             problems.append(f"shows {mine['ship_area_name']!r}")
         if mine["customer_address_refer"] is None or bytes(mine["customer_address_refer"]) != address_id:
             problems.append("not attached to its address")
-        if int(mine["ship_area_id"]) != ours_addresses.get(address_id, expected.get(v1_area, -1)):
+        if int(mine["ship_area_id"]) != expected.get(v1_area, -1):
             problems.append(f"area {our_text(int(mine['ship_area_id']))!r}")
         if problems:
             bad.append(f"  order {o['id']}: v1 {v1_text(v1_area)!r} -> ours " + ", ".join(problems))
