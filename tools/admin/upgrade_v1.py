@@ -10,6 +10,9 @@
   key is already in the target is never touched again, so a second run changes nothing — not even an order paid
   since the first run — and a run that stopped half-way continues where it stopped. Rows are written in batches,
   one transaction per batch.
+* Shipping areas are matched on their content, never on their ids (``AreaIndex``, ``map_areas``): v1's were villages
+  numbered in file order, ours are districts; what cannot be placed with certainty is held back and listed, and its
+  orders are imported without an area and attached on the run with ``--area-map``.
 * The business rules are plain functions here (``map_order``, ``map_areas``, ``upgrade``, ``verify``); the CLI
   (``add_commands``) only parses and prints. See docs/upgrade-from-v1.md for the runbook.
 """
@@ -1201,8 +1204,10 @@ def add_commands(sub) -> None:
     p.add_argument("--into", help="the target database, created when missing (default DB_NAME); v1 stays untouched")
     p.add_argument("--in-place", action="store_true", help="upgrade the v1 database itself (v1 tables kept as v1_*)")
     p.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
-    p.add_argument("--verify", action="store_true", help="compare v1 and ours side by side; exit 1 on a difference")
-    p.add_argument("--area-map", help="CSV 'v1_id,our_id' for v1 shipping areas that are not matched automatically")
+    p.add_argument("--verify", action="store_true", help="compare v1 and ours side by side (rows, stock, totals, the"
+                   " shipping area of every address and order, freight); exit 1 on a difference")
+    p.add_argument("--area-map", help="CSV 'v1_id,our_id' for the v1 shipping areas the report held back (give it to"
+                   " --verify too: it accepts the areas you chose)")
     p.set_defaults(func=cmd_upgrade)
     p = sub.add_parser("import-v1-images", help="upload the v1 image server's <uuid>.webp files to the public bucket")
     p.add_argument("directory", help="the v1 image server's volume (its web root)")
