@@ -87,6 +87,8 @@ def test_first_run_maps_every_unambiguous_address_and_holds_back_the_rest(api, a
     assert _v1_area_name(v1_shop, "citra_home") == "Sukabumi, Sukabumi, Kota Bandar Lampung, Lampung"
     assert _v1_area_name(v1_shop, "eko_home") == "Simpang Kanan, Sumberejo, Kab. Tanggamus, Lampung"
     assert uuid.UUID(bytes=ids["alice_home"].bytes).version == 1  # the UUID() default, as in v1
+    assert v1_shop.query("SELECT TABLE_COLLATION AS c FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+                         " AND TABLE_NAME = 'customers'")[0]["c"] in ("utf8mb4_0900_ai_ci", "utf8mb4_uca1400_nopad_ai_ci")
 
     # 1. first run, no area map: every address whose hierarchy is unambiguous is mapped, the other two listed
     first = _upgrade(admin_cli)
