@@ -98,7 +98,8 @@ def test_first_run_maps_every_unambiguous_address_and_holds_back_the_rest(api, a
     assert len(attention) == 1 and "2 addresses held back" in attention[0], first.stdout
     for key, (v1_id, *_names) in HELD.items():
         assert f"v1 area {v1_id} (" in attention[0] and str(ids[key]) in attention[0]
-    assert "no district 'Merauke' in 'Kab. Merauke', 'Papua Selatan' here" in attention[0]  # the province disagrees
+    assert "no district 'Merauke' in 'Kab. Merauke', 'Papua Selatan' here (the district, city or province" \
+           " disagrees); districts of that name here: 30105 'Merauke, Kabupaten Merauke, Papua'" in attention[0]
     assert ("'Soasio Baru, Tidore, Kota Tidore Kepulauan, Maluku Utara' fits 2 areas here: 29864 'Tidore, Kota"
             " Tidore Kepulauan, Maluku Utara', 29865 'Tidore (Pulau Tidore)") in attention[0]
     waiting = sorted(o for o, key in v1_shop.order_address.items() if key in HELD)

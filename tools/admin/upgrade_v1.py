@@ -363,8 +363,10 @@ class AreaIndex:
         exact, loose = self.agreeing(district, city, province)
         found = exact + loose
         if not found:
+            namesakes = self.by_district.get(_norm(district, True), [])
             return None, (f"v1 {name!r}: no district {district!r} in {city!r}, {province!r} here (the district, city"
-                          " or province disagrees)")
+                          " or province disagrees)" + ("; districts of that name here: " + ", ".join(
+                              self.describe(a) for a in namesakes[:5]) if namesakes else ""))
         if village is not None:
             holding = [aid for aid in found if _norm(village, True) in self.villages.get(aid, {})]
             if len(holding) == 1:
