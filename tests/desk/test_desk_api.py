@@ -5,6 +5,7 @@ import re
 import pytest
 
 from omdb import db
+
 from support import (
     create_customer,
     create_order,
@@ -167,3 +168,25 @@ def test_the_reset_mail_leads_to_the_reset_page(api, outbox, monkeypatch):
     monkeypatch.setenv("STOREFRONT_URL", "https://shop.example/")
     assert api.post("/api/v1/auth/reset-password-1", json={"email": "siti@example.com"}).status == 200
     assert "https://shop.example/account/reset" in outbox.last_text("siti@example.com")
+
+
+def test_a_change_another_site_started_is_refused_even_with_the_cookies(clerk, make_api):
+    buyer = create_customer()
+    pid = create_product()
+    order_id = _paid(buyer, pid)
+    for site in ("same-site", "cross-site"):
+        refused = clerk.patch(f"{INV}/order", json={"id": order_id, "status": "packed"},
+                              headers={"Sec-Fetch-Site": site})
+        assert refused.status == 403 and "not sent from a page of this site" in refused.json["error"]
+    assert db.query_one("SELECT status FROM orders WHERE id = %s", (order_id,))["status"] == "paid"
+    # reads stay open to links from anywhere; the desk's own calls are same-origin
+    assert clerk.get(f"{INV}/order?id={order_id}", headers={"Sec-Fetch-Site": "cross-site"}).status == 200
+    assert clerk.patch(f"{INV}/order", json={"id": order_id, "status": "packed"},
+                       headers={"Sec-Fetch-Site": "same-origin"}).status == 200
+
+    unpaid = create_order(buyer, [(pid, 1)], status="awaiting_payment")
+    customer = make_api()
+    login_customer(customer)
+    assert customer.delete(f"/api/v1/customer/checkout?id={unpaid}",
+                           headers={"Sec-Fetch-Site": "same-site"}).status == 403
+    assert db.query_one("SELECT status FROM orders WHERE id = %s", (unpaid,))["status"] == "awaiting_payment"
