@@ -41,8 +41,10 @@ def site(app, parity_server):
     httpd.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module: Playwright's event loop is gone again before other modules run in this
+    worker (some start asyncio servers of their own)."""
     executable = shutil.which(CHROMIUM) or (CHROMIUM if os.access(CHROMIUM, os.X_OK) else None)
     if executable is None:
         pytest.fail(f"no chromium at {CHROMIUM}: run bin/setup (it installs Debian's chromium package as root)")

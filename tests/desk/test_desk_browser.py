@@ -129,6 +129,9 @@ def test_an_illegal_move_is_not_offered_and_a_forced_one_shows_the_apis_refusal(
     refusal.wait_for()
     assert "cannot move an order from packed to packed" in refusal.inner_text()
     assert "the order is packed now" in refusal.inner_text()
+    # and the page shows the order as it is now, with what may be done from there
+    page.locator("#order-actions [data-action=shipped]").wait_for()
+    assert page.locator("h1 .badge").inner_text() == "packed"
     shot(page, "09-stale-refused")
 
     # forced from the page's own context (same origin, the clerk's cookies): the API refuses a skip to delivered

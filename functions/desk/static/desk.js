@@ -274,7 +274,10 @@
     }
     if (!r.ok) {
       const now = r.data.current_status ? ` (the order is ${statusText(r.data.current_status)} now)` : "";
-      feedback.replaceChildren(notice("error", `Not done: ${r.data.error}${now}.`));
+      const refusal = notice("error", `Not done: ${r.data.error}${now}.`);
+      // a 409: the order moved on meanwhile (another clerk, a stale page) — show it as it is now
+      if (r.status === 409) return order(o.id, refusal);
+      feedback.replaceChildren(refusal);
       return;
     }
     await order(o.id, notice("ok", `Order #${o.id} is ${statusText(r.data.status)} now.`));
