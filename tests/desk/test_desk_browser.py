@@ -54,6 +54,7 @@ def test_a_clerk_finds_a_paid_order_by_email_packs_and_ships_it_and_the_customer
     shot(page, "01-login")
     staff_login(page)
     page.locator("#order-table").wait_for()
+    assert not page.locator("#nav-staff").is_visible()  # staff accounts are a sys_admin's screen
     shot(page, "02-orders")
 
     # search by the customer's email: only her order is listed, with its payment state from Midtrans
