@@ -282,3 +282,39 @@ def test_a_customer_resets_the_password_through_the_pages_and_logs_in_with_it(pa
     assert client.post("/api/v1/auth/login", json={"email": "siti@example.com", "password": DEFAULT_PASSWORD,
                                                    "remember_me": False}).status == 401
     login_customer(client, "siti@example.com", "Baru#Sekali9")
+
+
+def test_a_member_logged_in_on_the_staff_host_goes_straight_to_the_pages_and_through_many_orders(page, shot):
+    create_staff("clerk", inv=True)
+    buyer = create_customer("siti@example.com")
+    pid = create_product(stock=100)
+    ids = [paid_order(buyer, pid, 1) for _ in range(21)]
+
+    # logged in by the v1 dashboard on this host: the same cookies, no second login
+    assert page.request.post("/api/v1/staff/auth/login",
+                             data={"username": "clerk", "password": DEFAULT_PASSWORD}).status == 200
+    page.goto("/desk#/orders?status=paid")
+    page.locator("#order-table").wait_for()
+    assert page.locator("#login-form").count() == 0
+    assert page.locator("#order-table tbody tr").count() == 20
+    assert page.locator("#order-table tbody tr").first.get_attribute("data-order") == str(ids[-1])  # newest first
+    assert "21 orders" in page.locator("#order-totals").inner_text()
+    assert "Page 1 of 2" in page.locator("nav.pager").inner_text()
+    page.get_by_role("link", name="Older →").click()
+    page.locator("nav.pager").filter(has_text="Page 2 of 2").wait_for()
+    assert page.locator("#order-table tbody tr").count() == 1
+    assert page.locator("#order-table tbody tr").first.get_attribute("data-order") == str(ids[0])
+    shot(page, "20-orders-page-2")
+
+    # the access cookie lost (expired): the desk refreshes once and carries on
+    page.context.clear_cookies(name="ac_stf")
+    page.goto("/desk#/order/" + str(ids[0]))
+    page.locator("#order-actions").wait_for()
+    assert any(c["name"] == "ac_stf" for c in page.context.cookies())
+
+    # logged out: back to the login form
+    page.get_by_role("button", name="Log out").click()
+    page.locator("#login-form").wait_for()
+    page.goto("/desk#/orders")
+    page.locator("#login-form").wait_for()
+    assert not page.problems, page.problems
