@@ -157,7 +157,7 @@
     const rows = list.data.map((o) => h("tr", {"data-order": o.id},
       h("td", {"data-label": "Order"}, h("a", {href: `#/order/${o.id}`, text: `#${o.id}`})),
       h("td", {"data-label": "Date", text: o.created_at}),
-      h("td", {"data-label": "Customer"}, o.customer, h("br"), h("span", {class: "muted", text: o.customer_email})),
+      h("td", {"data-label": "Customer"}, h("span", {}, o.customer, h("br"), h("span", {class: "muted", text: o.customer_email}))),
       h("td", {"data-label": "Items", text: o.item_count > 1 ? `${o.product_name} +${o.item_count - 1} more` : o.product_name}),
       h("td", {"data-label": "Total", class: "num", text: money(o.gross_amount)}),
       h("td", {"data-label": "Payment", text: o.transaction_status ? `${o.transaction_status}${o.payment_type ? " · " + o.payment_type : ""}` : "not paid"}),
@@ -401,8 +401,8 @@
         await staff(notice("ok", `New password set for ${m.username}; its sessions were ended.`));
       });
       return h("tr", {"data-member": m.username},
-        h("td", {"data-label": "Member"}, h("strong", {text: m.username}), h("br"), m.name,
-          m.deleted ? [h("br"), h("span", {class: "badge badge-cancelled", text: "deleted"})] : null),
+        h("td", {"data-label": "Member"}, h("span", {}, h("strong", {text: m.username}), h("br"), m.name,
+          m.deleted ? [h("br"), h("span", {class: "badge badge-cancelled", text: "deleted"})] : null)),
         h("td", {"data-label": "Roles"}, roles), h("td", {"data-label": "Password"}, pw));
     });
     show(h("h1", {text: "Staff accounts"}), feedback,
