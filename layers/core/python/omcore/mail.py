@@ -12,8 +12,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import config
 from .log import get_logger
@@ -31,8 +30,7 @@ class MailError(Exception):
     pass
 
 
-@dataclass
-class Message:
+class Message(NamedTuple):  # not a dataclass: keeps `dataclasses` + `inspect` out of the cold start
     to: str
     subject: str
     text: str
