@@ -360,6 +360,24 @@ def _py_parse(buf: bytes, pos: int):
     raise ValueError(kind)
 
 
+def _container_note(env) -> str:
+    """The container roles and the admin CLI start from the venv (the image's packages): their start, for the record
+    that the lean clients did not make them slower (no baseline of older code can run in the same process tree)."""
+    api = [PYTHON, "-c", "import sys; sys.path.insert(0, %r); import wsgi" % os.path.join(ROOT, "swarm-fallback")]
+    cli = [PYTHON, "-m", "tools.admin", "--help"]
+    out = []
+    for label, args in (("the API container's entrypoint (`import wsgi`: every capability)", api),
+                        ("the admin CLI (`python -m tools.admin --help`)", cli)):
+        walls = []
+        for _ in range(RUNS):
+            start = time.perf_counter()
+            subprocess.run(args, env=env, cwd=ROOT, capture_output=True, check=True)
+            walls.append(time.perf_counter() - start)
+        out.append(f"{label} {median(walls) * 1000:.0f} ms")
+    return "Container roles and the admin CLI (venv, full interpreter start, median of %d): %s." % (RUNS,
+                                                                                                   "; ".join(out))
+
+
 def run(functions_list) -> Section:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
     data, cookie, staff_cookie = _prepare()
@@ -451,6 +469,10 @@ def run(functions_list) -> Section:
                f"≤ {TARGET_X}× bare each (logins + bcrypt)", met_count == len(rows))
     section.notes.append(_import_costs(paths_by_function[names[0]], env))
     section.notes.append(_parser_note())
+    try:
+        section.notes.append(_container_note(env))
+    except subprocess.CalledProcessError as exc:
+        section.notes.append(f"Container start not measured: {exc}")
     if offenders:
         section.notes.append("Where the time of the rows over target goes (`python -X importtime` of the same cold "
                              "start, cumulative, largest top-level imports incl. those made by the first request): "
