@@ -1,8 +1,6 @@
 """The customer-auth emails (plain text and HTML)."""
 from __future__ import annotations
 
-import html
-
 from omcore import config
 from omcore.mail import Message
 
@@ -10,6 +8,8 @@ _SHOP = "Openmerce"
 
 
 def _html(paragraphs: list[str], code: str | None = None) -> str:
+    import html  # here, not at import: a login's cold start never renders a mail
+
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     if code:
         body = body.replace(html.escape(code), f"<strong style=\"font-size:24px;letter-spacing:4px\">{code}</strong>")

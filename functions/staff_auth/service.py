@@ -11,7 +11,7 @@ Usernames match exactly: the ``staffs.username`` column's collation ignores case
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from omauth import passwords, ratelimit, sessions, staffroles, tokens
 from omcore import config
@@ -62,8 +62,7 @@ def public(row: dict) -> dict:
             "created_at": row["created_at"].strftime("%Y-%m-%dT%H:%M:%SZ") if row.get("created_at") else None}
 
 
-@dataclass
-class Login:
+class Login(NamedTuple):  # not a dataclass: `dataclasses` + `inspect` stay out of the cold start
     access_token: str
     refresh_token: str | None
     remember_me: bool

@@ -116,6 +116,9 @@ SETTINGS: tuple[Setting, ...] = (
     S("CACHE_NEAR", "bool", True, ALL,
       "per-process near cache of hot public reads, kept correct by Redis client-side caching (RESP3 tracking)",
       REDIS),
+    S("CACHE_ALLOW_NOEVICTION", "bool", False, ALL,
+      "use a cache Redis with maxmemory and maxmemory-policy noeviction anyway (refused otherwise: caches would "
+      "fill it until its writes, sessions included, fail)", REDIS),
     S("CACHE_NEAR_STATS_DIR", "path", "", ALL, "benchmarks: where processes write their near-cache hit counts",
       REDIS),
     S("REDIS_CONNECT_TIMEOUT_MS", "int", 1000, ALL, "Redis connect timeout", REDIS),
