@@ -136,3 +136,30 @@ def test_deeply_nested_multipart_is_a_400(callers):
     resp = callers["staff"].request("POST", "/api/v1/staff/dashboard/inventory/product-2", body=once,
                                     headers={"content-type": "multipart/form-data; boundary=a"})
     assert resp.status == 400, resp
+
+
+def _timed(call) -> float:
+    import time
+
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def test_an_unterminated_string_of_escaped_quotes_costs_no_more_than_a_plain_body(api):
+    """Issue 18 (high): 33 `[`, one `"`, then 32,000 `\\"` pairs made the depth check's string regex restart at
+    every quote — 10 s of CPU for one anonymous 64 KB login, the whole shop down with six at once. Now it is a 400
+    in about the time a plain body of the same size takes (a ratio measured here, never an absolute time)."""
+    hostile = b"[" * 33 + b'"' + b'\\"' * 32000
+    plain = ('{"email": "buyer@example.com", "password": "' + "x" * (len(hostile) - 60) + '"}').encode()
+    assert len(hostile) <= 64 * 1024 and len(plain) <= 64 * 1024
+    headers = {"content-type": "application/json"}
+    for path, size in (("/api/v1/auth/login", len(hostile)), ("/api/v1/webhook/midtrans", 16 * 1024 - 64)):
+        body, same_size = hostile[:size], plain[:size - 2] + b'"}'
+        api.request("POST", path, body=same_size, headers=headers)  # warm
+        plain_cost = min(_timed(lambda: api.request("POST", path, body=same_size, headers=headers))
+                         for _ in range(3))
+        resp = api.request("POST", path, body=body, headers=headers)
+        assert resp.status == 400 and "error" in resp.json, (path, resp)
+        hostile_cost = min(_timed(lambda: api.request("POST", path, body=body, headers=headers)) for _ in range(3))
+        assert hostile_cost < 10 * plain_cost + 0.05, (path, hostile_cost, plain_cost)
