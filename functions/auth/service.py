@@ -110,10 +110,11 @@ def _email_claims(cookie: str | None, email: str, *, verified: bool) -> dict:
     return claims
 
 
-def check_code(purpose: str, subject: str, code) -> dict:
-    """Check a mailed code (attempts per code, wrong codes per subject per day); returns its extra fields."""
+def check_code(purpose: str, subject: str, code, address: str | None = None) -> dict:
+    """Check a mailed code (attempts per code, wrong codes per subject per day; with ``address``, only a code
+    mailed to that address); returns its extra fields."""
     outcome, extra = codes.check(purpose, subject, code, max_attempts=max_code_attempts(),
-                                 daily_limit=code_daily_limit())
+                                 daily_limit=code_daily_limit(), address=address)
     if outcome == codes.OK:
         return extra
     if outcome == codes.LOCKED:
@@ -215,7 +216,7 @@ def reset_start(email: str, ip: str) -> None:
         return
     if codes.throttle("reset-mail", subject, _int("RESET_MAIL_THROTTLE_SECONDS", 60)):
         return
-    code = codes.issue("reset", subject, _int("RESET_CODE_TTL_SECONDS", 900))
+    code = codes.issue("reset", subject, _int("RESET_CODE_TTL_SECONDS", 900), address=row["email"])
     _send(mails.reset_code(row["email"], code, max(1, _int("RESET_CODE_TTL_SECONDS", 900) // 60)))
 
 
@@ -228,9 +229,10 @@ def reset_finish(email: str, code, password: str, ip: str) -> None:
         check_code("reset", f"email:{email}", code)
         raise Unauthorized("Invalid verification code")
     customer_id = from_bin(row["id"])
-    check_code("reset", customer_id, code)
+    check_code("reset", customer_id, code, address=row["email"])  # a code mailed to an address it has left: none
     db.execute("UPDATE customers SET hashed_password = %s, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
                (passwords.hash_password(password), row["id"]))
+    codes.discard_account(customer_id, row["email"])  # a pending email change too: the reset is a fresh start
     sessions.revoke_user(KIND, customer_id)  # every session, and with it every access token, ends now
     subject = _limit_subject(row, email)
     ratelimit.login_succeeded("login", subject, ip)
@@ -255,6 +257,7 @@ def change_password(customer_id: str, family: str | None, old_password: str, new
         raise Conflict(problem)
     db.execute("UPDATE customers SET hashed_password = %s, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
                (passwords.hash_password(new_password), to_bin(customer_id)))
+    codes.discard_account(customer_id, row["email"])  # codes asked for with the old password die with it
     sessions.revoke_user(KIND, customer_id, except_family=family)
     try:
         mail.send(mails.password_changed(row["email"]))
