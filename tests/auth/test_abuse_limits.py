@@ -129,3 +129,18 @@ def test_registration_code_checks_are_limited_per_client(make_api, outbox):
     for i in range(30):
         guesser.post("/api/v1/auth/register-2", json={"email": f"x{i}@example.com", "code": 123456})
     assert guesser.post("/api/v1/auth/register-2", json={"email": "new@example.com", "code": code}).status == 429
+
+
+# ---------------------------------------------------------------- issue 18: nothing anonymous fills Redis
+
+def test_register_1_from_one_client_writes_a_bounded_number_of_keys(make_api, outbox):
+    """Issue 18 medium #2: the per-address throttle wrote a key before the per-client limit was checked, so one
+    client sending made-up addresses (all but 10 answered 429) left a key per address in the `noeviction` Redis
+    that also holds sessions. Now the per-client limit comes first: 200 addresses, a few keys."""
+    client = at_ip(make_api(), "203.0.113.50")
+    redis = kv.client()
+    before = redis.dbsize()
+    statuses = [client.post("/api/v1/auth/register-1", json={"email": f"made.up.{i}@example.com"}).status
+                for i in range(200)]
+    assert statuses.count(200) == 10 and statuses.count(429) == 190
+    assert redis.dbsize() - before <= 25, redis.dbsize() - before  # ≈ 2 per mailed code + the client's counter
