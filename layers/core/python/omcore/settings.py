@@ -220,6 +220,9 @@ SETTINGS: tuple[Setting, ...] = (
     # -- checkout and payments
     S("MIDTRANS_SERVER_KEY", "str", REQUIRED, MIDTRANS,
       "Midtrans server key (also verifies notification signatures)", PAY, secret=True, aws=Ssm()),
+    S("WEBHOOK_BAD_PER_IP", "int", 20, ("payments",),
+      "malformed or badly signed notifications one client may send per window (then 429); none is stored", PAY),
+    S("WEBHOOK_BAD_WINDOW_SECONDS", "int", 900, ("payments",), "window of `WEBHOOK_BAD_PER_IP`", PAY),
     S("MIDTRANS_BASE_URL_SNAP", "url", "https://app.sandbox.midtrans.com/snap/v1", MIDTRANS, "Snap base URL", PAY,
       aws=Param()),
     S("MIDTRANS_BASE_URL_CORE_API", "url", "https://api.sandbox.midtrans.com", MIDTRANS, "Core API base URL", PAY,
