@@ -22,7 +22,7 @@ CAPABILITIES = ("health", "auth", "staff_auth", "catalogue", "backoffice", "acco
                 "payments", "images")
 CUSTOMER = ("auth", "account", "cart", "checkout")
 STAFF = ("staff_auth", "backoffice", "images")
-MAILERS = ("auth", "account", "backoffice", "checkout", "payments")
+MAILERS = ("auth", "staff_auth", "account", "backoffice", "checkout", "payments")
 ORDER_MAILERS = ("backoffice", "checkout", "payments", "worker", "admin")  # the mail outbox (omcommerce.outbox)
 FREIGHT = ("freight", "checkout")
 MIDTRANS = ("checkout", "payments")
@@ -144,17 +144,20 @@ SETTINGS: tuple[Setting, ...] = (
     S("VERIFICATION_CODE_TTL_SECONDS", "int", 300, ("auth",), "registration code lifetime", AUTH),
     S("EMAIL_COOKIE_STEP1_SECONDS", "int", 300, ("auth",), "registration cookie lifetime, step 1", AUTH),
     S("EMAIL_COOKIE_STEP2_SECONDS", "int", 600, ("auth",), "registration cookie lifetime, step 2", AUTH),
-    S("CODE_MAX_ATTEMPTS", "int", 5, ("auth", "account"), "wrong tries per code", AUTH),
-    S("CODE_FAIL_PER_ACCOUNT_DAY", "int", 20, ("auth", "account"),
+    S("CODE_MAX_ATTEMPTS", "int", 5, ("auth", "staff_auth", "account"), "wrong tries per code", AUTH),
+    S("CODE_FAIL_PER_ACCOUNT_DAY", "int", 20, ("auth", "staff_auth", "account"),
       "wrong codes per account and purpose per day, across reissued codes", AUTH),
-    S("CODE_CHECK_PER_IP", "int", 30, ("auth", "account"), "code checks one client may make per window", AUTH),
-    S("CODE_CHECK_WINDOW_SECONDS", "int", 900, ("auth", "account"), "window of `CODE_CHECK_PER_IP`", AUTH),
+    S("CODE_CHECK_PER_IP", "int", 30, ("auth", "staff_auth", "account"),
+      "code checks one client may make per window", AUTH),
+    S("CODE_CHECK_WINDOW_SECONDS", "int", 900, ("auth", "staff_auth", "account"),
+      "window of `CODE_CHECK_PER_IP`", AUTH),
     S("MAIL_THROTTLE_SECONDS", "int", 300, ("auth", "account"),
       "one registration/verification mail per address per this many seconds", AUTH),
-    S("MAIL_PER_IP_LIMIT", "int", 10, ("auth",), "mails one client IP may trigger per window", AUTH),
-    S("MAIL_PER_IP_WINDOW_SECONDS", "int", 3600, ("auth",), "window of `MAIL_PER_IP_LIMIT`", AUTH),
-    S("RESET_CODE_TTL_SECONDS", "int", 900, ("auth",), "password reset code lifetime", AUTH),
-    S("RESET_MAIL_THROTTLE_SECONDS", "int", 60, ("auth",), "one reset mail per account per this many seconds", AUTH),
+    S("MAIL_PER_IP_LIMIT", "int", 10, ("auth", "staff_auth"), "mails one client IP may trigger per window", AUTH),
+    S("MAIL_PER_IP_WINDOW_SECONDS", "int", 3600, ("auth", "staff_auth"), "window of `MAIL_PER_IP_LIMIT`", AUTH),
+    S("RESET_CODE_TTL_SECONDS", "int", 900, ("auth", "staff_auth"), "password reset code lifetime", AUTH),
+    S("RESET_MAIL_THROTTLE_SECONDS", "int", 60, ("auth", "staff_auth"),
+      "one reset mail per account per this many seconds", AUTH),
     # -- mail
     S("MAIL_TRANSPORT", "str", "(ses on Lambda, smtp with SMTP_HOST, else log)", MAILERS,
       "`ses`, `smtp` or `log`", MAIL, aws=Param("ses")),
