@@ -234,6 +234,8 @@ SETTINGS: tuple[Setting, ...] = (
       "prefix of Midtrans order ids (`<prefix>-<order id>`)", PAY, aws=Param()),
     S("MAX_UNPAID_ORDERS_PER_CUSTOMER", "int", 3, ("checkout",),
       "unpaid orders one customer may hold; the next checkout is refused (409); 0: no limit", PAY),
+    S("MAX_UNPAID_UNITS_PER_PRODUCT", "int", 10, ("checkout",),
+      "units of one product one customer may hold across unpaid orders; more is refused (409); 0: no cap", PAY),
     S("MIDTRANS_TIMEOUT_SECONDS", "int", 10, MIDTRANS, "HTTP timeout of every Midtrans call", PAY),
     S("PAYMENT_WINDOW_HOURS", "int", 24, ("checkout",), "unpaid orders expire after this", PAY, aws=Param()),
     S("EXPIRY_INTERVAL_SECONDS", "int", 300, ("worker",), "Swarm `expiry` service loop interval", PAY),
