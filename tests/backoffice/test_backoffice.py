@@ -344,3 +344,36 @@ def test_every_kind_of_product_write_reaches_the_cached_public_reads(clerk, buck
     assert clerk.get("/api/v1/product").json == []
     clerk.delete(f"{INV}/product?id={pid}")
     assert clerk.get(f"/api/v1/product?id={pid}").status == 404
+
+
+def test_parallel_uploads_never_exceed_the_image_cap(clerk, make_api, buckets):
+    """Issue 18 (low): 16 parallel multipart product-2 uploads attached 12 images (the cap is 10): the count ran
+    before the upload and outside any lock. Now the image is attached under the product's row lock, counted there;
+    the uploads past the cap are 409 and leave nothing behind."""
+    from omdb import db
+    from omdb.ids import to_bin
+
+    pid = create_product()
+    jpeg = make_image("JPEG")
+    clients = []
+    for _ in range(16):
+        client = make_api()
+        client.cookies.update(clerk.cookies)
+        clients.append(client)
+    statuses, start = [], threading.Barrier(16)
+
+    def upload(client):
+        start.wait()
+        statuses.append(client.multipart("POST", f"{INV}/product-2", {"product_id": pid},
+                                         {"picture": ("photo.jpg", jpeg, "image/jpeg")}).status)
+
+    threads = [threading.Thread(target=upload, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    attached = db.query_one("SELECT COUNT(*) AS n FROM product_images WHERE product_refer = %s", (to_bin(pid),))["n"]
+    assert attached == 10 and sorted(statuses) == [201] * 10 + [409] * 6, (attached, statuses)
+    orphans = db.query_one("SELECT COUNT(*) AS n FROM images i WHERE i.owner_type = 'product' AND i.owner_id = %s"
+                           " AND NOT EXISTS (SELECT 1 FROM product_images p WHERE p.id = i.id)", (pid,))["n"]
+    assert orphans == 0
