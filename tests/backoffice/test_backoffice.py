@@ -248,6 +248,29 @@ def test_banners(admin, buckets):
     assert admin.delete(f"{SYS}/home-banner", json={"id": banner["id"]}).status == 404
 
 
+@pytest.mark.parametrize("href", ["//evil.example/x", "/\\evil.example", "/\\/evil.example", "/\t/evil.example",
+                                  "https://evil.example/x", "http://example.com/", "javascript:alert(1)",
+                                  "https://user@shop.example/x", "https://shop.example:8443/x", "/ok\\..\\x"])
+def test_banner_links_leave_the_site_only_for_allowed_https_hosts(admin, href):
+    """Issue 18 (low): banner hrefs `//evil.example/x` and `/\\evil.example` (browsers read both as another host)
+    were accepted. Only same-site paths, or https URLs on BANNER_HREF_HOSTS (none by default), pass; the refusal
+    comes before anything is stored."""
+    resp = admin.multipart("POST", f"{SYS}/home-banner", {"href": href},
+                           {"picture": ("b.png", make_image("PNG"), "image/png")})
+    assert resp.status == 400 and "single /" in resp.json["error"], (href, resp)
+
+
+def test_banner_links_to_an_allowed_host(admin, buckets, monkeypatch):
+    monkeypatch.setenv("BANNER_HREF_HOSTS", "promo.example.com, shop.example")
+    for href in ("https://promo.example.com/sale", "https://SHOP.example/x?y=1", "/", "/category/1"):
+        resp = admin.multipart("POST", f"{SYS}/home-banner", {"href": href},
+                               {"picture": ("b.png", make_image("PNG"), "image/png")})
+        assert resp.status == 201, (href, resp)
+    resp = admin.multipart("POST", f"{SYS}/home-banner", {"href": "https://promo.example.com.evil.example/"},
+                           {"picture": ("b.png", make_image("PNG"), "image/png")})
+    assert resp.status == 400
+
+
 def _history(order_id):
     from omdb import db
 
