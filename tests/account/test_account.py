@@ -39,6 +39,15 @@ def test_profile_get_and_partial_update(api, buyer):
     assert api.patch("/api/v1/customer/profile", json={"gender": "robot"}).status == 400
 
 
+def test_profile_birth_date_must_be_plausible(api, buyer):
+    """Issue 18 (low): 2999-01-01 and 0001-01-01 were stored as given."""
+    for bad in ("2999-01-01", "0001-01-01T00:00:00.000Z", "1899-12-31"):
+        resp = api.patch("/api/v1/customer/profile", json={"birth_date": bad})
+        assert resp.status == 400 and "birth_date must be between" in resp.json["error"], bad
+    assert api.get("/api/v1/customer/profile").json["birth_date"] == "1995-05-17T00:00:00Z"
+    assert api.patch("/api/v1/customer/profile", json={"birth_date": "1950-02-03"}).status == 200
+
+
 def test_duplicate_phone_is_409(api, buyer):
     create_customer("other@example.com", phone="0811111111")
     resp = api.patch("/api/v1/customer/profile", json={"phone_number": "0811111111"})

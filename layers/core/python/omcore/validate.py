@@ -210,6 +210,23 @@ class Fields:
         return parse_date(value, name)
 
 
+OLDEST_BIRTH_DATE = date(1900, 1, 1)
+YOUNGEST_AGE_YEARS = 10
+
+
+def plausible_birth_date(value: date, name: str = "birth_date") -> date:
+    """A birth date a customer can have: from 1900-01-01 to ``YOUNGEST_AGE_YEARS`` years ago (2999-01-01 and
+    0001-01-01 were stored as given)."""
+    today = datetime.now(UTC).date()
+    try:
+        latest = today.replace(year=today.year - YOUNGEST_AGE_YEARS)
+    except ValueError:  # 29 February
+        latest = today.replace(year=today.year - YOUNGEST_AGE_YEARS, day=28)
+    if not OLDEST_BIRTH_DATE <= value <= latest:
+        raise BadRequest(f"{name} must be between {OLDEST_BIRTH_DATE.isoformat()} and {latest.isoformat()}")
+    return value
+
+
 def parse_uuid(value, name: str = "id") -> uuid.UUID:
     if not isinstance(value, str):
         raise BadRequest(f"{name} must be a UUID")
