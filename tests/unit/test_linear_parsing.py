@@ -64,7 +64,8 @@ def test_depth_check_cost_grows_linearly_with_the_body():
     (b'["\\\\\\"' + b"[" * 40 + b'"]', False),                   # \\\" is a backslash and a quote, still inside
     (json.dumps([[["x"] * 5] * 40] * 3).encode(), False),         # wide is not deep
     (HOSTILE_64K, True),
-])
+], ids=["33-unclosed", "33-closed", "32-closed", "33-objects", "32-objects", "brackets-in-string",
+        "after-escaped-quote", "escaped-backslash", "backslash-and-quote", "wide", "hostile-64k"])
 def test_depth_check_knows_strings_and_escapes(body, deep):
     assert json_too_deep(body) is deep
     assert json_too_deep(body.decode("utf-8")) is deep
