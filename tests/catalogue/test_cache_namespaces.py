@@ -87,3 +87,13 @@ def test_freight_rates_cache_only_known_combinations_per_shape(api, areas, freig
     heavy = api.get(f"/api/v1/freight-rates?product_id={twins[0]}&area_id=25410").json
     light = api.get(f"/api/v1/freight-rates?product_id={twins[1]}&area_id=25410").json
     assert heavy != light
+
+
+def test_searches_that_find_nothing_add_no_cache_key(api):
+    create_product("Kopi Toraja")
+    before = set(kv.cache_client().scan_iter(match="cache:search:*"))
+    for i in range(30):  # an anonymous client making words up
+        assert api.get(f"/api/v1/product?search=zzqx{i}").json == []
+    assert set(kv.cache_client().scan_iter(match="cache:search:*")) == before
+    assert len(api.get("/api/v1/product?search=Toraja").json) == 1
+    assert len(set(kv.cache_client().scan_iter(match="cache:search:*")) - before) == 1
