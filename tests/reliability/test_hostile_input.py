@@ -175,3 +175,29 @@ def test_an_unterminated_string_of_escaped_quotes_costs_no_more_than_a_plain_bod
         assert resp.status == 400 and "error" in resp.json, (path, resp)
         hostile_cost = min(_timed(lambda: api.request("POST", path, body=body, headers=headers)) for _ in range(3))
         assert hostile_cost < 10 * plain_cost + 0.05, (path, hostile_cost, plain_cost)
+
+
+def test_an_unverified_notification_is_logged_with_a_short_sample_only(api, monkeypatch):
+    """Issue 18 medium #3: what is not stored is still seen: one warning per refused notification, with the count
+    from this client and the body's first 120 characters (never the whole junk body). In-process: the log lines of
+    the container go to its own stdout."""
+    import logging
+
+    monkeypatch.setenv("WEBHOOK_BAD_PER_IP", "20")  # (also keeps this test in-process)
+    lines = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            lines.append(record.getMessage())
+
+    handler = Keep(level=logging.WARNING)
+    logging.getLogger("om.payments").addHandler(handler)
+    try:
+        junk = {"order_id": "TEST-1", "status_code": "200", "gross_amount": "1.00", "transaction_status": "settlement",
+                "signature_key": "0" * 128, "padding": "secret-looking-tail" * 500}
+        assert api.post("/api/v1/webhook/midtrans", json=junk).status == 401
+    finally:
+        logging.getLogger("om.payments").removeHandler(handler)
+    [line] = [line for line in lines if "unverified notification" in line]
+    assert "bad_signature" in line and "1 from this client" in line
+    assert len(line) < 400 and line.count("secret-looking-tail") <= 6
