@@ -39,6 +39,16 @@ SUITES = [
     ("Concurrency", "tests/checkout/test_checkout_guards.py"),
     ("Concurrency", "tests/checkout/test_checkout.py::test_hundred_concurrent_checkouts_for_ten_units"),
     ("Concurrency", "tests/backoffice/test_backoffice.py::test_concurrent_staff_adjustments_and_sales_leave_the_exact_quantity"),
+    # issue 18
+    ("Hostile input", "tests/unit/test_linear_parsing.py"),
+    ("Hostile input", "tests/reliability/test_csrf_content_type.py"),
+    ("Hostile input", "tests/backoffice/test_backoffice.py::test_banner_links_leave_the_site_only_for_allowed_https_hosts"),
+    ("Hostile input", "tests/upgrade/test_upgrade_v1.py::test_v1_banner_links_that_leave_the_site_are_dropped_on_import"),
+    ("Auth attacks", "tests/auth/test_code_binding.py"),
+    ("Auth attacks", "tests/staff_auth/test_staff_recovery.py"),
+    ("Account", "tests/auth/test_register.py::test_birth_dates_must_be_plausible"),
+    ("Resources", "tests/catalogue/test_cache_namespaces.py"),
+    ("Concurrency", "tests/backoffice/test_backoffice.py::test_parallel_uploads_never_exceed_the_image_cap"),
 ]
 
 

@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import RESULTS, ROOT, apply_env, machine_facts  # noqa: E402
 
-BENCHMARKS = ["cold_start", "warm", "http_profile", "http_server", "checkout_contention", "soak", "cost", "webp"]
+BENCHMARKS = ["cold_start", "warm", "http_profile", "http_server", "checkout_contention", "soak", "cost", "webp", "parsers"]
 
 
 def prepare_database() -> None:

@@ -19,6 +19,7 @@ from omcore.spec import (
     text,
     uuid,
 )
+from omcore.validate import plausible_birth_date
 
 from . import service
 
@@ -78,7 +79,7 @@ PROFILE_CHANGES = ("first_name", "last_name", "phone_number", "birth_date", "gen
 @routes.route("/api/v1/customer/profile", methods=["PATCH"], guard=guards.customer, query=Spec(),
               body=Spec(text("first_name", required=False, max_len=50), text("last_name", required=False, max_len=50),
                         text("phone_number", required=False, max_len=16, then=_phone),
-                        date("birth_date", required=False), choice("gender", GENDERS, required=False, blank=True),
+                        date("birth_date", required=False, then=plausible_birth_date), choice("gender", GENDERS, required=False, blank=True),
                         email("email", required=False)))
 def patch_profile(req):
     """Partial update; a new email answers 202 and mails a code to it (confirm with POST email-change).

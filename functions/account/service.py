@@ -66,7 +66,7 @@ def update_profile(customer_id: str, changes: dict, new_email: str | None) -> di
         if codes.locked("email-change", customer_id, _code_daily_limit()):
             return {"pending_email": new_email}  # past today's wrong-code cap: a code could not be used anyway
         code = codes.issue("email-change", customer_id, config.get_int("EMAIL_CHANGE_CODE_TTL_SECONDS", 900),
-                           {"email": new_email})
+                           {"email": new_email, "from": current["email"].strip().lower()}, address=new_email)
         mail.send(mail.Message(new_email, "Openmerce email change",
                                f"Your code to confirm this email address is: {code}\n\nIt is valid for 15 minutes. "
                                "If you did not ask to change your email, ignore this message."))
@@ -98,33 +98,33 @@ def confirm_email_change(customer_id: str, family: str | None, code, ip: str) ->
                               retry_after=codes.locked("email-change", customer_id, _code_daily_limit()) or codes.DAY)
     if outcome == codes.EXHAUSTED:
         raise TooManyRequests("too many wrong codes: ask for a new one", retry_after=60)
-    if outcome != codes.OK or not extra.get("email"):
-        raise Unauthorized("Invalid verification code")
     old_email = profile(customer_id)["email"]
+    if outcome != codes.OK or not extra.get("email") or extra.get("from") != old_email.strip().lower():
+        # no code, or one asked for while the account had another address
+        raise Unauthorized("Invalid verification code")
     try:
         db.execute("UPDATE customers SET email = %s, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
                    (extra["email"], to_bin(customer_id)))
     except DuplicateKey:
         # the address was registered after the code was mailed to it: only its owner can have the code
         raise Conflict("email already registered") from None
+    # a reset code mailed to the old address, or any other pending code, opens nothing now
+    codes.discard_account(customer_id, old_email, extra["email"])
     sessions.revoke_user(sessions.CUSTOMER, customer_id, except_family=family)
-    _send_quietly(_email_changed_notice(old_email, extra["email"]))
+    _send_quietly(_email_changed_notice(old_email))
     return profile(customer_id)
 
 
-def _mask(address: str) -> str:
-    local, _, domain = address.partition("@")
-    return f"{local[:2]}***@{domain}"
-
-
-def _email_changed_notice(old_email: str, new_email: str) -> mail.Message:
+def _email_changed_notice(old_email: str) -> mail.Message:
+    """To the old address: what, when and how to recover — and nothing of the new address (even a masked one
+    helps whoever reads this mailbox to guess it)."""
     from datetime import datetime, timezone
 
     when = datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC")
     return mail.Message(
         old_email, "Openmerce: the email address of your account was changed",
         f"On {when} the sign-in email address of your Openmerce account was changed from {old_email} to "
-        f"{_mask(new_email)}. Every other signed-in device was signed out.\n\n"
+        "another address. Every other signed-in device was signed out.\n\n"
         "If you made this change, there is nothing to do.\n\n"
         "If you did not, someone else can use your account: reply to this message or contact our support at once "
         "from this address (we can restore it to the account, and we will ask you about your recent orders to "

@@ -2,6 +2,7 @@
 from omauth import cookies, guards, tokens
 from omcore.http import Reply, Routes
 from omcore.spec import Spec, anything, boolean, choice, date, email, text
+from omcore.validate import plausible_birth_date
 
 from . import service
 
@@ -47,7 +48,7 @@ def register_2(req):
 
 @routes.route("/api/v1/auth/register-3", methods=["POST"], query=Spec(),
               body=Spec(email("email"), text("password", **PASSWORD), text("first_name", max_len=50),
-                        text("last_name", max_len=50), date("birth_date", required=False, blank=True), choice("gender", GENDERS)))
+                        text("last_name", max_len=50), date("birth_date", required=False, blank=True, then=plausible_birth_date), choice("gender", GENDERS)))
 def register_3(req):
     """Registration step 3: create the account (password rule applies).
 

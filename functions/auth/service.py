@@ -82,11 +82,13 @@ def _customer_by_email(email: str) -> dict | None:
 def register_start(email: str, ip: str) -> str:
     """Step 1: mail a code (or, for a known address, an "account exists" note — the answer is the same either
     way, so the endpoint reveals nothing). Returns the step-1 ``email`` cookie token."""
+    # the per-client limit comes first: it writes one key per client, and refuses before the per-address
+    # throttle writes a key for every address a client makes up (18,316 keys from one client in a minute)
+    _limit_mail_per_ip(ip)
     wait = codes.throttle("register-mail", email, _int("MAIL_THROTTLE_SECONDS", 300))
     if wait:
         raise Conflict("You have already requested a verification code. Please wait 5 minutes before requesting "
                        "another one.", headers={"Retry-After": str(wait)})
-    _limit_mail_per_ip(ip)
     if _customer_by_email(email) is not None:
         codes.discard("register", email)
         _send(mails.already_registered(email))
@@ -110,10 +112,11 @@ def _email_claims(cookie: str | None, email: str, *, verified: bool) -> dict:
     return claims
 
 
-def check_code(purpose: str, subject: str, code) -> dict:
-    """Check a mailed code (attempts per code, wrong codes per subject per day); returns its extra fields."""
+def check_code(purpose: str, subject: str, code, address: str | None = None) -> dict:
+    """Check a mailed code (attempts per code, wrong codes per subject per day; with ``address``, only a code
+    mailed to that address); returns its extra fields."""
     outcome, extra = codes.check(purpose, subject, code, max_attempts=max_code_attempts(),
-                                 daily_limit=code_daily_limit())
+                                 daily_limit=code_daily_limit(), address=address)
     if outcome == codes.OK:
         return extra
     if outcome == codes.LOCKED:
@@ -214,7 +217,7 @@ def reset_start(email: str, ip: str) -> None:
         return
     if codes.throttle("reset-mail", subject, _int("RESET_MAIL_THROTTLE_SECONDS", 60)):
         return
-    code = codes.issue("reset", subject, _int("RESET_CODE_TTL_SECONDS", 900))
+    code = codes.issue("reset", subject, _int("RESET_CODE_TTL_SECONDS", 900), address=row["email"])
     _send(mails.reset_code(row["email"], code, max(1, _int("RESET_CODE_TTL_SECONDS", 900) // 60)))
 
 
@@ -227,9 +230,10 @@ def reset_finish(email: str, code, password: str, ip: str) -> None:
         check_code("reset", f"email:{email}", code)
         raise Unauthorized("Invalid verification code")
     customer_id = from_bin(row["id"])
-    check_code("reset", customer_id, code)
+    check_code("reset", customer_id, code, address=row["email"])  # a code mailed to an address it has left: none
     db.execute("UPDATE customers SET hashed_password = %s, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
                (passwords.hash_password(password), row["id"]))
+    codes.discard_account(customer_id, row["email"])  # a pending email change too: the reset is a fresh start
     sessions.revoke_user(KIND, customer_id)  # every session, and with it every access token, ends now
     subject = _limit_subject(row, email)
     ratelimit.login_succeeded("login", subject, ip)
@@ -254,6 +258,7 @@ def change_password(customer_id: str, family: str | None, old_password: str, new
         raise Conflict(problem)
     db.execute("UPDATE customers SET hashed_password = %s, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
                (passwords.hash_password(new_password), to_bin(customer_id)))
+    codes.discard_account(customer_id, row["email"])  # codes asked for with the old password die with it
     sessions.revoke_user(KIND, customer_id, except_family=family)
     try:
         mail.send(mails.password_changed(row["email"]))

@@ -1,7 +1,7 @@
 """The staff back office under /api/v1/staff/dashboard: inventory (categories, products, stock, images, orders;
 inv_user — orders also fin_user) and system (home banners; sys_admin)."""
 from omauth import guards
-from omcommerce import orders
+from omcommerce import links, orders
 from omcommerce.stock import MAX_STOCK
 from omcore.errors import BadRequest
 from omcore.http import Reply, Routes
@@ -248,19 +248,20 @@ def delete_product_image(req):
     return Reply({})
 
 
-HREF_RULE = "href must be a site path starting with / or an https:// URL (at most 255 characters)"
+HREF_RULE = links.RULE
 
 
 def _href(value):
-    href = value.strip() if isinstance(value, str) else ""
-    if not href or len(href) > 255 or not href.startswith(("/", "https://")):
+    href = links.safe_href(value)  # same-site paths, or https on BANNER_HREF_HOSTS (not //host or /\\host)
+    if href is None:
         raise BadRequest(HREF_RULE)
     return href
 
 
 @routes.route(f"{BASE}/system/home-banner", methods=["POST"], guard=sys_admin, query=Spec(),
               body=Multipart(file("picture"),
-                             custom("href", _href, {"type": "string", "maxLength": 255, "pattern": "^(/|https://)"},
+                             custom("href", _href,
+                                    {"type": "string", "maxLength": 255, "pattern": "^(/([^/\\\\]|$)|https://)"},
                                     blank=True, missing=HREF_RULE),
                              max_bytes=UPLOAD_LIMIT))
 def add_banner(req):

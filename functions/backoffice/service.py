@@ -256,20 +256,39 @@ def stock_movements(product_id, page: int, page_size: int) -> list[dict]:
 
 # ---------------------------------------------------------------- images and banners
 
+def _image_count(runner, pid: bytes) -> int:
+    return int(runner.query_one("SELECT COUNT(*) AS n FROM product_images WHERE product_refer = %s", (pid,))["n"])
+
+
 def add_product_image(product_id, upload) -> str:
     pid = to_bin(product_id)
     if db.query_one("SELECT id FROM products WHERE id = %s AND deleted_at IS NULL", (pid,)) is None:
         raise NotFound("product not found")
-    if db.query_one("SELECT COUNT(*) AS n FROM product_images WHERE product_refer = %s", (pid,))["n"] >= 10:
-        raise Conflict("a product can have at most 10 images")
+    if _image_count(db, pid) >= images.MAX_PRODUCT_IMAGES:  # fast refusal before storing anything
+        raise Conflict(f"a product can have at most {images.MAX_PRODUCT_IMAGES} images")
     file_name = images.store_upload(owner_type="product", owner_id=str(product_id), data=upload.data,
                                     filename=upload.filename, content_type=upload.content_type)
     image_id = images.parse_file_name(file_name)
+
+    def attach_if_room(tx):
+        # counted and attached under the product's row lock: 16 parallel uploads attached 12 images when the
+        # count ran outside it (the conversion pipeline attaches under the same lock)
+        if tx.query_one("SELECT id FROM products WHERE id = %s AND deleted_at IS NULL FOR UPDATE", (pid,)) is None:
+            return "gone"
+        if _image_count(tx, pid) >= images.MAX_PRODUCT_IMAGES:
+            return "full"
+        tx.execute("INSERT INTO product_images (id, product_refer) VALUES (%s, %s)", (image_id.bytes, pid))
+        return None
+
     try:
-        db.execute("INSERT INTO product_images (id, product_refer) VALUES (%s, %s)", (image_id.bytes, pid))
+        refused = db.run_in_transaction(attach_if_room)
     except ForeignKeyViolation:
+        refused = "gone"
+    if refused:
         images.delete_image(file_name)
-        raise NotFound("product not found") from None
+        if refused == "gone":
+            raise NotFound("product not found")
+        raise Conflict(f"a product can have at most {images.MAX_PRODUCT_IMAGES} images")
     cachekeys.invalidate_product(str(product_id))
     return file_name
 

@@ -126,7 +126,8 @@ def search(text: str, *, category: int | None, price_from: int | None, price_to:
         sql = catalog.card_sql("FROM products p WHERE " + " AND ".join(where), "p.name, p.id", "LIMIT %s OFFSET %s")
         return [catalog.to_card(r) for r in db.query(sql, (*catalog.sold_args(), *args, limit, offset))]
 
-    return _cached_json(key, SEARCH_TTL, compute, near=False)  # user-typed keyspace: Redis only
+    # user-typed keyspace: Redis only, and only answers that found something (made-up words add no key)
+    return _cached_json(key, SEARCH_TTL, compute, near=False, keep=bool)
 
 
 def homepage() -> str:

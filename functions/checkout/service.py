@@ -194,6 +194,7 @@ def _place_order(customer_id: str, address_id, courier_code: str, idempotency_ke
                        products=[{"id": from_bin(line["id"]), "name": line["name"], "requested": int(line["quantity"]),
                                   "available": int(line["stock"])} for line in gone])
     _check_amount(sum(int(line["price"]) * int(line["quantity"]) for line in preview), "items total")
+    stock.check_unpaid_units(db, customer_id, preview)  # hoarding: units per product across unpaid orders (409)
     parcels = _parcels(preview)
     choice = freight.price_for(area_id, parcels, courier_code)  # re-priced server-side, outside the transaction
     if choice is None:

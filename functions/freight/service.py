@@ -1,6 +1,5 @@
 """Freight quotes for one unit of a product (the product page). The engine itself lives in omcommerce.freight
-(checkout uses it too); this caches the per-product answer, which the back office drops when a product's weight
-or size changes."""
+(checkout uses it too); this caches the answer per area and parcel shape (``cachekeys.freight``)."""
 from __future__ import annotations
 
 import json
@@ -20,15 +19,18 @@ price_for = freight.price_for
 
 
 def product_rates(product_id, area_id: int) -> dict:
-    key = cachekeys.freight(str(product_id), area_id)
-    cached = kv.cache_get(key)
-    if cached is not None:
-        return json.loads(cached)
+    """One unit's quote. The product row is read first (a primary-key lookup) and the quote is cached by its shape
+    and the area, only once it is known to have rates: an unknown product or area adds no key."""
     row = db.query_one("SELECT weight, length, width, height FROM products WHERE id = %s AND deleted_at IS NULL",
                        (to_bin(product_id),))
     if row is None:
         raise NotFound("product not found")
-    result = freight.quote(area_id, [{"weight_kg": row["weight"], "length": row["length"], "width": row["width"],
-                                      "height": row["height"], "quantity": 1}])
+    parcel = {"weight_kg": row["weight"], "length": row["length"], "width": row["width"], "height": row["height"],
+              "quantity": 1}
+    key = cachekeys.freight(area_id, parcel)
+    cached = kv.cache_get(key)
+    if cached is not None:
+        return json.loads(cached)
+    result = freight.quote(area_id, [parcel])  # NotFound for an unknown area or one without rates: nothing cached
     kv.cache_set(key, json.dumps(result), TTL)
     return result

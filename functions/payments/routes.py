@@ -22,9 +22,10 @@ def midtrans_notification(req):
     200: {outcome}: applied the status Midtrans' Get Status API confirms (duplicates included)
     400: malformed or amount mismatch
     401: bad signature
+    429: too many malformed or badly signed notifications from this client
     404: unknown order, or Midtrans has no transaction for it (nothing changed)
     409: Midtrans confirms another gross_amount for the order (nothing changed)
     503: Midtrans' Get Status API could not be reached to confirm the notification (nothing changed; Midtrans
         retries)
     """
-    return Reply(service.handle(req.body))
+    return Reply(service.handle(req.body, req.client_ip))

@@ -1,7 +1,7 @@
 """Staff auth (/api/v1/staff/auth/*) and staff management (/api/v1/staff/console/staff, sys_admin)."""
 from omauth import cookies, guards, tokens
 from omcore.http import Reply, Routes
-from omcore.spec import Spec, boolean, integer, query_id, text
+from omcore.spec import Spec, anything, boolean, email, integer, query_id, text
 
 from . import service
 
@@ -10,6 +10,9 @@ routes = Routes(__name__)
 sys_admin = guards.staff("sys_admin")
 PASSWORD = {"strip": False, "max_len": 200}  # a password is taken as typed
 STAFF_ID_MAX = 2**32 - 1
+ONE_TIME_CODE = {"description": "the 6-digit code from the mail (a JSON number or a string of digits)",
+                 "oneOf": [{"type": "integer", "minimum": 100000, "maximum": 999999},
+                           {"type": "string", "pattern": "^[0-9]{6}$"}]}
 
 
 def _session_cookies(login: service.Login) -> list[str]:
@@ -54,6 +57,35 @@ def logout(req):
     return Reply({}, cookies=[cookies.expire(cookies.ACCESS_STAFF), cookies.expire(cookies.REFRESH_STAFF)])
 
 
+@routes.route("/api/v1/staff/auth/reset-password-1", methods=["POST"], query=Spec(),
+              body=Spec(text("username", max_len=32)))
+def reset_password_1(req):
+    """Mail a password-reset code to the staff member's address (always 200: whether or not the member exists or
+    has an address).
+
+    200: always; a code is mailed if the member exists and has an email address
+    429: too many mails requested from this client
+    """
+    service.reset_start(req.body["username"], req.client_ip)
+    return Reply({})
+
+
+@routes.route("/api/v1/staff/auth/reset-password-2", methods=["POST"], query=Spec(),
+              body=Spec(text("username", max_len=32), anything("code", ONE_TIME_CODE), text("password", **PASSWORD)))
+def reset_password_2(req):
+    """Set a new staff password with the mailed code; ends every session of the member and clears its failed-login
+    ceiling.
+
+    200: password set; every session ended
+    400: the password breaks the rule
+    401: wrong code
+    429: too many wrong codes, or too many code checks from this client
+    """
+    body = req.body
+    service.reset_finish(body["username"], body["code"], body["password"], req.client_ip)
+    return Reply({}, cookies=[cookies.expire(cookies.ACCESS_STAFF), cookies.expire(cookies.REFRESH_STAFF)])
+
+
 @routes.route("/api/v1/staff/auth/me", methods=["GET"], guard=guards.staff(), body=Spec(), query=Spec())
 def me(req):
     """The signed-in staff member: {id, username, name, fin_user, inv_user, sys_admin, super_admin} (roles as they
@@ -81,6 +113,7 @@ def get_staff(req):
 
 @routes.route("/api/v1/staff/console/staff", methods=["POST"], guard=sys_admin, query=Spec(),
               body=Spec(text("username", max_len=32), text("password", **PASSWORD), text("name", max_len=100),
+                        email("email", required=False),
                         *(boolean(role, required=False) for role in service.ROLES)))
 def create_staff(req):
     """Create a staff member (the password rule applies).
@@ -91,25 +124,26 @@ def create_staff(req):
     """
     body = req.body
     staff = service.create_staff(username=body["username"], password=body["password"], name=body["name"],
-                                 **{role: bool(body[role]) for role in service.ROLES})
+                                 email=body["email"], **{role: bool(body[role]) for role in service.ROLES})
     return Reply(staff, status=201)
 
 
 @routes.route("/api/v1/staff/console/staff", methods=["PATCH"], guard=sys_admin, query=Spec(),
               body=Spec(integer("id", min=1, max=STAFF_ID_MAX), text("password", required=False, **PASSWORD),
-                        text("name", required=False, max_len=100),
+                        text("name", required=False, max_len=100), email("email", required=False),
                         *(boolean(role, required=False) for role in service.ROLES)))
 def update_staff(req):
-    """Update name, password or roles (absent or null = unchanged); demotion or a new password ends sessions.
-    Only the super admin may set the super admin's password (403 for anyone else).
+    """Update name, password, email (where reset codes go) or roles (absent or null = unchanged); demotion or a new
+    password ends sessions. Only the super admin may set the super admin's password or email (403 for anyone else).
 
     200: updated
-    403: the super admin cannot be demoted, and only the super admin may set its password
+    403: the super admin cannot be demoted, and only the super admin may set its password or email
     404: unknown id
     """
     body = req.body
     staff = service.update_staff(body["id"], name=body["name"], password=body["password"],
-                                 roles={role: body[role] for role in service.ROLES}, actor_id=req.principal.id)
+                                 roles={role: body[role] for role in service.ROLES}, actor_id=req.principal.id,
+                                 email=body["email"])
     return Reply(staff)
 
 

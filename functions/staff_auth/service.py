@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from omauth import passwords, ratelimit, sessions, staffroles, tokens
-from omcore import config
-from omcore.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from omauth import codes, passwords, ratelimit, sessions, staffroles, tokens
+from omcore import config, mail
+from omcore.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
 from omcore.log import get_logger
 from omdb import db
 from omdb.errors import DuplicateKey
@@ -24,8 +24,10 @@ log = get_logger("staff_auth")
 
 KIND = "stf"
 ROLES = ("fin_user", "inv_user", "sys_admin")
-_UPDATABLE = frozenset({"name", "hashed_password", *ROLES})  # the staffs columns update_staff may write
-_COLUMNS = "id, username, name, fin_user, inv_user, sys_admin, hashed_password, created_at, updated_at, deleted_at"
+_UPDATABLE = frozenset({"name", "hashed_password", "email", *ROLES})  # the staffs columns update_staff may write
+_COLUMNS = ("id, username, name, email, fin_user, inv_user, sys_admin, hashed_password, created_at, updated_at,"
+            " deleted_at")
+RESET = "staff-reset"  # the purpose of staff reset codes (subject: the staff id)
 
 
 def admin_username() -> str:
@@ -56,7 +58,7 @@ def _row(staff_id: int) -> dict | None:
 
 
 def public(row: dict) -> dict:
-    return {"id": int(row["id"]), "username": row["username"], "name": row["name"],
+    return {"id": int(row["id"]), "username": row["username"], "name": row["name"], "email": row.get("email"),
             "fin_user": bool(row["fin_user"]), "inv_user": bool(row["inv_user"]), "sys_admin": bool(row["sys_admin"]),
             "deleted": row["deleted_at"] is not None,
             "created_at": row["created_at"].strftime("%Y-%m-%dT%H:%M:%SZ") if row.get("created_at") else None}
@@ -137,15 +139,15 @@ _USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY
 
 
 def create_staff(username: str, password: str, name: str, fin_user: bool = False, inv_user: bool = False,
-                 sys_admin: bool = False) -> dict:
+                 sys_admin: bool = False, email: str | None = None) -> dict:
     # ASCII only: no look-alike names (an accented or Cyrillic "admin") and exact matching stays unambiguous
     if not username or len(username) > 32 or not set(username) <= _USERNAME_CHARS:
         raise BadRequest("username must be 1 to 32 ASCII letters, digits, '.', '_' or '-'")
     passwords.check_password_rule(password)
     try:
-        staff_id = db.execute("INSERT INTO staffs (username, hashed_password, name, fin_user, inv_user, sys_admin)"
-                              " VALUES (%s, %s, %s, %s, %s, %s)",
-                              (username, passwords.hash_password(password), name, fin_user, inv_user,
+        staff_id = db.execute("INSERT INTO staffs (username, hashed_password, name, email, fin_user, inv_user,"
+                              " sys_admin) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                              (username, passwords.hash_password(password), name, email, fin_user, inv_user,
                                sys_admin)).lastrowid
     except DuplicateKey:
         raise Conflict("Username already exists") from None
@@ -153,8 +155,9 @@ def create_staff(username: str, password: str, name: str, fin_user: bool = False
 
 
 def update_staff(staff_id: int, *, name=None, password=None, roles: dict | None = None,
-                 actor_id: int | None = None) -> dict:
-    """``actor_id`` is the staff member making the change (the route passes the caller's id)."""
+                 actor_id: int | None = None, email: str | None = None) -> dict:
+    """``actor_id`` is the staff member making the change (the route passes the caller's id). ``email`` is where
+    reset codes go: like the password, only the super admin may set the super admin's."""
     row = _row(staff_id)
     if row is None or row["deleted_at"] is not None:
         raise NotFound("staff not found")
@@ -164,6 +167,8 @@ def update_staff(staff_id: int, *, name=None, password=None, roles: dict | None 
         raise Forbidden("the super admin cannot be demoted")
     if is_super_admin and password is not None and actor_id != int(row["id"]):
         raise Forbidden("only the super admin can set the super admin's password")
+    if is_super_admin and email is not None and actor_id != int(row["id"]):
+        raise Forbidden("only the super admin can set the super admin's email")
     if password is not None:
         passwords.check_password_rule(password)
     values = {}
@@ -171,9 +176,13 @@ def update_staff(staff_id: int, *, name=None, password=None, roles: dict | None 
         values["name"] = name
     if password is not None:
         values["hashed_password"] = passwords.hash_password(password)
+    if email is not None:
+        values["email"] = email
     for role, value in roles.items():
         values[role] = bool(value)
     db.update("staffs", values, "id = %s", (staff_id,), allowed=_UPDATABLE)
+    if password is not None or (email is not None and email != row.get("email")):
+        codes.discard_account(str(staff_id), purposes=(RESET,))  # a pending reset code dies with either
     demoted = any(bool(row[r]) and roles.get(r) is False for r in ROLES)
     if demoted or password is not None:
         sessions.revoke_user(KIND, str(staff_id))
@@ -192,3 +201,87 @@ def delete_staff(staff_id: int) -> None:
                (staff_id,))
     staffroles.publish(staff_id)  # inactive at once, whatever a concurrent guard cached
     sessions.revoke_user(KIND, str(staff_id))
+
+
+# ---------------------------------------------------------------- password recovery
+
+def _int(name: str, default: int) -> int:
+    return config.get_int(name, default)
+
+
+def _active_by_username(username: str) -> dict | None:
+    row = db.query_one(f"SELECT {_COLUMNS} FROM staffs WHERE username = %s", (username,))
+    if row is None or row["deleted_at"] is not None or row["username"] != username:
+        return None
+    return row
+
+
+def _set_password(row: dict, password: str) -> None:
+    """A new password by a recovery path: every session ends, pending codes die, and the failed-login ceiling of
+    the account is cleared (its owner proved control another way)."""
+    staff_id = int(row["id"])
+    db.execute("UPDATE staffs SET hashed_password = %s, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
+               (passwords.hash_password(password), staff_id))
+    codes.discard_account(str(staff_id), purposes=(RESET,))
+    sessions.revoke_user(KIND, str(staff_id))
+    ratelimit.account_recovered("staff-login", ratelimit.canonical_name(row["username"]))
+    staffroles.publish(staff_id)
+
+
+def reset_start(username: str, ip: str) -> None:
+    """Mail a reset code to the member's address, when the member exists and has one; silent otherwise (the answer
+    never tells). The super admin included: the code only reaches its own mailbox."""
+    ratelimit.hit("mail-ip", ip, limit=_int("MAIL_PER_IP_LIMIT", 10), window=_int("MAIL_PER_IP_WINDOW_SECONDS", 3600),
+                  message="too many emails requested from your network, please try again later")
+    row = _active_by_username(username)
+    if row is None or not row.get("email"):
+        return
+    subject = str(row["id"])
+    if codes.locked(RESET, subject, _int("CODE_FAIL_PER_ACCOUNT_DAY", 20)):
+        return
+    if codes.throttle("staff-reset-mail", subject, _int("RESET_MAIL_THROTTLE_SECONDS", 60)):
+        return
+    ttl = _int("RESET_CODE_TTL_SECONDS", 900)
+    code = codes.issue(RESET, subject, ttl, address=row["email"])
+    try:
+        mail.send(mail.Message(row["email"], "Openmerce staff password reset",
+                               f"Your staff password reset code for {row['username']} is: {code}\n\nIt is valid for "
+                               f"{max(1, ttl // 60)} minutes and can be used once. If you did not ask for it, ignore "
+                               "this email: your password stays unchanged."))
+    except mail.MailError:
+        pass  # logged by the transport; the answer is the same either way
+
+
+def reset_finish(username: str, code, password: str, ip: str) -> None:
+    ratelimit.hit("code-ip", ip, limit=_int("CODE_CHECK_PER_IP", 30), window=_int("CODE_CHECK_WINDOW_SECONDS", 900),
+                  message="too many verification attempts from your network, please try again later")
+    passwords.check_password_rule(password)
+    row = _active_by_username(username)
+    daily = _int("CODE_FAIL_PER_ACCOUNT_DAY", 20)
+    subject = str(row["id"]) if row is not None and row.get("email") else f"name:{username}"
+    outcome, _ = codes.check(RESET, subject, code, max_attempts=_int("CODE_MAX_ATTEMPTS", 5), daily_limit=daily,
+                             address=row.get("email") if row is not None else "")
+    if outcome == codes.LOCKED:
+        raise TooManyRequests("too many wrong codes for this account today, please try again later",
+                              retry_after=codes.locked(RESET, subject, daily) or codes.DAY)
+    if outcome == codes.EXHAUSTED:
+        raise TooManyRequests("too many wrong codes: this code is no longer valid, request a new one", retry_after=60)
+    if outcome != codes.OK or row is None:
+        raise Unauthorized("Invalid verification code")
+    _set_password(row, password)
+    try:
+        mail.send(mail.Message(row["email"], "Openmerce staff password changed",
+                               f"The password of the staff account {row['username']} was just reset and every "
+                               "session was signed out. If this was not you, tell your administrator now."))
+    except mail.MailError:
+        pass
+
+
+def operator_reset_password(username: str, password: str) -> None:
+    """The operator's recovery path (``python -m tools.admin reset-password USER``): needs the database, so no
+    attacker on the web can trigger it. Works for the super admin too."""
+    row = _active_by_username(username)
+    if row is None:
+        raise NotFound(f"no active staff member named {username!r}")
+    passwords.check_password_rule(password)
+    _set_password(row, password)

@@ -39,6 +39,15 @@ def test_profile_get_and_partial_update(api, buyer):
     assert api.patch("/api/v1/customer/profile", json={"gender": "robot"}).status == 400
 
 
+def test_profile_birth_date_must_be_plausible(api, buyer):
+    """Issue 18 (low): 2999-01-01 and 0001-01-01 were stored as given."""
+    for bad in ("2999-01-01", "0001-01-01T00:00:00.000Z", "1899-12-31"):
+        resp = api.patch("/api/v1/customer/profile", json={"birth_date": bad})
+        assert resp.status == 400 and "birth_date must be between" in resp.json["error"], bad
+    assert api.get("/api/v1/customer/profile").json["birth_date"] == "1995-05-17T00:00:00Z"
+    assert api.patch("/api/v1/customer/profile", json={"birth_date": "1950-02-03"}).status == 200
+
+
 def test_duplicate_phone_is_409(api, buyer):
     create_customer("other@example.com", phone="0811111111")
     resp = api.patch("/api/v1/customer/profile", json={"phone_number": "0811111111"})
@@ -70,7 +79,7 @@ def test_confirmed_email_change_tells_the_old_address_and_ends_other_sessions(ap
     resp = api.post("/api/v1/customer/email-change", json={"code": code})
     assert resp.status == 200 and resp.json["email"] == "new@example.com"
     notice = outbox.last_text("buyer@example.com")
-    assert "changed from buyer@example.com" in notice and "ne***@example.com" in notice
+    assert "changed from buyer@example.com" in notice and "ne***" not in notice and "new@" not in notice
     assert "UTC" in notice and "did not" in notice and "support" in notice
     assert thief.get("/api/v1/customer/profile").status == 401
     assert laptop.get("/api/v1/customer/profile").status == 401

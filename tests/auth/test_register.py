@@ -142,3 +142,16 @@ def test_codes_never_have_a_leading_zero():
     drawn = {new_code() for _ in range(20000)}
     assert all(len(c) == 6 and c[0] != "0" for c in drawn)
     assert min(int(c) for c in drawn) >= 100000
+
+
+def test_birth_dates_must_be_plausible(api, outbox):
+    """Issue 18 (low): birth dates 2999-01-01 and 0001-01-01 were stored as given. 1900-01-01 up to ten years ago."""
+    api.post("/api/v1/auth/register-1", json={"email": EMAIL})
+    api.post("/api/v1/auth/register-2", json={"email": EMAIL, "code": int(outbox.last_code(EMAIL))})
+    for bad in ("2999-01-01", "0001-01-01", "1899-12-31T00:00:00Z", "2025-06-01"):
+        resp = api.post("/api/v1/auth/register-3",
+                        json={"email": EMAIL, "password": PASSWORD, **PROFILE, "birth_date": bad})
+        assert resp.status == 400 and "birth_date must be between 1900-01-01" in resp.json["error"], bad
+    resp = api.post("/api/v1/auth/register-3",
+                    json={"email": EMAIL, "password": PASSWORD, **PROFILE, "birth_date": "1900-01-01"})
+    assert resp.status == 200, resp

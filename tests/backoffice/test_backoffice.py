@@ -248,6 +248,29 @@ def test_banners(admin, buckets):
     assert admin.delete(f"{SYS}/home-banner", json={"id": banner["id"]}).status == 404
 
 
+@pytest.mark.parametrize("href", ["//evil.example/x", "/\\evil.example", "/\\/evil.example", "/\t/evil.example",
+                                  "https://evil.example/x", "http://example.com/", "javascript:alert(1)",
+                                  "https://user@shop.example/x", "https://shop.example:8443/x", "/ok\\..\\x"])
+def test_banner_links_leave_the_site_only_for_allowed_https_hosts(admin, href):
+    """Issue 18 (low): banner hrefs `//evil.example/x` and `/\\evil.example` (browsers read both as another host)
+    were accepted. Only same-site paths, or https URLs on BANNER_HREF_HOSTS (none by default), pass; the refusal
+    comes before anything is stored."""
+    resp = admin.multipart("POST", f"{SYS}/home-banner", {"href": href},
+                           {"picture": ("b.png", make_image("PNG"), "image/png")})
+    assert resp.status == 400 and "single /" in resp.json["error"], (href, resp)
+
+
+def test_banner_links_to_an_allowed_host(admin, buckets, monkeypatch):
+    monkeypatch.setenv("BANNER_HREF_HOSTS", "promo.example.com, shop.example")
+    for href in ("https://promo.example.com/sale", "https://SHOP.example/x?y=1", "/", "/category/1"):
+        resp = admin.multipart("POST", f"{SYS}/home-banner", {"href": href},
+                               {"picture": ("b.png", make_image("PNG"), "image/png")})
+        assert resp.status == 201, (href, resp)
+    resp = admin.multipart("POST", f"{SYS}/home-banner", {"href": "https://promo.example.com.evil.example/"},
+                           {"picture": ("b.png", make_image("PNG"), "image/png")})
+    assert resp.status == 400
+
+
 def _history(order_id):
     from omdb import db
 
@@ -344,3 +367,36 @@ def test_every_kind_of_product_write_reaches_the_cached_public_reads(clerk, buck
     assert clerk.get("/api/v1/product").json == []
     clerk.delete(f"{INV}/product?id={pid}")
     assert clerk.get(f"/api/v1/product?id={pid}").status == 404
+
+
+def test_parallel_uploads_never_exceed_the_image_cap(clerk, make_api, buckets):
+    """Issue 18 (low): 16 parallel multipart product-2 uploads attached 12 images (the cap is 10): the count ran
+    before the upload and outside any lock. Now the image is attached under the product's row lock, counted there;
+    the uploads past the cap are 409 and leave nothing behind."""
+    from omdb import db
+    from omdb.ids import to_bin
+
+    pid = create_product()
+    jpeg = make_image("JPEG")
+    clients = []
+    for _ in range(16):
+        client = make_api()
+        client.cookies.update(clerk.cookies)
+        clients.append(client)
+    statuses, start = [], threading.Barrier(16)
+
+    def upload(client):
+        start.wait()
+        statuses.append(client.multipart("POST", f"{INV}/product-2", {"product_id": pid},
+                                         {"picture": ("photo.jpg", jpeg, "image/jpeg")}).status)
+
+    threads = [threading.Thread(target=upload, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    attached = db.query_one("SELECT COUNT(*) AS n FROM product_images WHERE product_refer = %s", (to_bin(pid),))["n"]
+    assert attached == 10 and sorted(statuses) == [201] * 10 + [409] * 6, (attached, statuses)
+    orphans = db.query_one("SELECT COUNT(*) AS n FROM images i WHERE i.owner_type = 'product' AND i.owner_id = %s"
+                           " AND NOT EXISTS (SELECT 1 FROM product_images p WHERE p.id = i.id)", (pid,))["n"]
+    assert orphans == 0

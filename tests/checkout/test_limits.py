@@ -51,9 +51,9 @@ def test_a_line_above_the_cart_quantity_limit_is_refused_at_checkout(shop, midtr
     assert "at most 999 units" in resp.json["error"] and "Kopi Gayo" in resp.json["error"]
     assert resp.json["products"][0]["requested"] == 1500
     assert _orders() == [] and stock_of(pid) == 5000
-    db.execute("UPDATE cart_items SET quantity = 999 WHERE product_refer = %s", (to_bin(pid),))
+    db.execute("UPDATE cart_items SET quantity = 10 WHERE product_refer = %s", (to_bin(pid),))
     assert shop.checkout().status == 200
-    assert stock_of(pid) == 5000 - 999
+    assert stock_of(pid) == 5000 - 10
 
 
 def test_unpaid_orders_per_customer_are_limited(shop, midtrans):
@@ -75,6 +75,31 @@ def test_unpaid_orders_per_customer_are_limited(shop, midtrans):
     assert shop.api.delete(f"/api/v1/customer/checkout?id={placed[0]}").status == 200
     assert shop.checkout().status == 200
     assert stock_of(products[3]) == 0
+
+
+def test_units_of_one_product_across_unpaid_orders_are_capped(shop, midtrans):
+    """Issue 18 medium #5: three unpaid orders of 999 units held 2,997 of 3,000 units for a day. At most
+    `MAX_UNPAID_UNITS_PER_PRODUCT` (10) units of one product may wait for payment across a customer's unpaid
+    orders; the 409 says so. Paying or cancelling frees the units."""
+    pid = create_product("Kopi Langka", price=1000, stock=3000)
+    other = create_product("Teh Melati", price=1000, stock=100)
+    shop.add(pid, 6)
+    first = shop.checkout()
+    assert first.status == 200, first
+    shop.add(pid, 5)  # 6 + 5 = 11 units of one product waiting for payment
+    resp = shop.checkout()
+    assert resp.status == 409, resp
+    assert "at most 10 units" in resp.json["error"] and "unpaid" in resp.json["error"]
+    assert "Kopi Langka" in resp.json["error"] and resp.json["max_unpaid_units"] == 10
+    assert resp.json["products"][0]["held_unpaid"] == 6 and resp.json["products"][0]["requested"] == 5
+    assert stock_of(pid) == 3000 - 6 and len(_orders()) == 1
+    shop.add(pid, 4)  # 6 + 4 = 10 is allowed, and another product is not affected
+    shop.add(other, 10)
+    assert shop.checkout().status == 200
+    assert stock_of(pid) == 3000 - 10 and stock_of(other) == 90
+    assert shop.api.delete(f"/api/v1/customer/checkout?id={first.json['order_id']}").status == 200
+    shop.add(pid, 6)  # the cancelled order's units are free again
+    assert shop.checkout().status == 200
 
 
 def test_idempotency_key_reused_with_another_body_is_422(shop, product, freight_rates):

@@ -81,6 +81,18 @@ def test_forwarded_for_from_a_peer_that_is_not_a_proxy_is_ignored(container_serv
     assert len(kv.client().keys("rl:login-ip:*")) == 1  # one client: its own address, not five forged ones
 
 
+def test_request_ids_are_taken_only_from_a_trusted_proxy(container_server):
+    """Issue 18 (low): any client's X-Request-Id was logged and echoed, so a client could plant ids in the logs
+    or make its requests pass for someone else's. Kept from the trusted proxy (127.0.0.1 here), replaced from a
+    peer that is not one (127.0.0.2)."""
+    planted = "planted-id-0001"
+    trusted = http.request("GET", container_server + "/api/v1/health", headers={"X-Request-Id": planted})
+    assert trusted.headers["X-Request-Id"] == planted
+    direct = urllib3.PoolManager(retries=False, source_address=("127.0.0.2", 0))
+    resp = direct.request("GET", container_server + "/api/v1/health", headers={"X-Request-Id": planted})
+    assert resp.status == 200 and resp.headers["X-Request-Id"] != planted and len(resp.headers["X-Request-Id"]) >= 8
+
+
 def _source_ip(app, remote, xff=None, *, hops=1, allow="127.0.0.1,::1"):
     from omcore.wsgi import ChaliceWSGI
 

@@ -100,20 +100,32 @@ def test_brackets_inside_strings_and_ordinary_nesting_are_still_accepted(callers
     assert resp.status == 401, resp
 
 
-def test_webhook_body_limit_and_unverified_bodies_are_stored_truncated(callers, midtrans):
+def test_webhook_body_limit_and_unverified_bodies_are_not_stored(callers, make_api, midtrans):
+    """Issue 18 medium #3: badly signed notifications were stored (truncated): 1,071 rows a second from one
+    anonymous client, ~190 GB a day. None is stored now; each is counted and, past `WEBHOOK_BAD_PER_IP` (20) per
+    window, the client is refused with 429 while another client (Midtrans) still gets through."""
     from omdb import db
 
-    anonymous = callers["anonymous"]
+    from support import at_ip
+
+    anonymous = at_ip(callers["anonymous"], "203.0.113.66")
     junk = {"transaction_status": "settlement", "status_code": "200", "signature_key": "0" * 128,
             "order_id": "TEST-1", "gross_amount": "10.00", "padding": "x" * 14_000}
     before = db.query_one("SELECT COUNT(*) AS n FROM payment_notifications")["n"]
-    for _ in range(40):  # 40 anonymous posts of ~14 KB each, all with a forged signature
-        assert anonymous.post("/api/v1/webhook/midtrans", json=junk).status == 401
-    rows = db.query("SELECT LENGTH(raw_body) AS n FROM payment_notifications ORDER BY id")[before:]
-    assert len(rows) == 40 and max(r["n"] for r in rows) <= 2048  # audit kept, junk not stored in full
-    assert sum(r["n"] for r in rows) <= 40 * 2048
+    statuses = [anonymous.post("/api/v1/webhook/midtrans", json=junk).status for _ in range(20)]
+    statuses += [anonymous.request("POST", "/api/v1/webhook/midtrans", body=b"{junk",
+                                   headers={"content-type": "application/json"}).status for _ in range(20)]
+    assert statuses[:20] == [401] * 20 and statuses[20:] == [429] * 20, statuses
+    assert db.query_one("SELECT COUNT(*) AS n FROM payment_notifications")["n"] == before  # nothing stored
+    resp = anonymous.post("/api/v1/webhook/midtrans", json=junk)
+    assert resp.status == 429 and int(resp.headers["retry-after"]) > 0
+    # another client (Midtrans' own address) is not affected: a signed notification is checked and stored
+    midtrans_ip = at_ip(make_api(), "198.51.100.20")
+    signed = midtrans.notification("TEST-999999", "settlement", gross_amount="10.00")
+    assert midtrans_ip.post("/api/v1/webhook/midtrans", json=signed).status == 404
+    assert db.query_one("SELECT COUNT(*) AS n FROM payment_notifications")["n"] == before + 1
     big = dict(junk, padding="x" * 40_000)  # far beyond any Midtrans notification
-    resp = anonymous.post("/api/v1/webhook/midtrans", json=big)
+    resp = midtrans_ip.post("/api/v1/webhook/midtrans", json=big)
     assert resp.status == 413 and "error" in resp.json
     # a real (signed) notification still fits comfortably
     assert len(__import__("json").dumps(midtrans.notification("TEST-1", "settlement", gross_amount="10.00"))) < 4096
@@ -136,3 +148,56 @@ def test_deeply_nested_multipart_is_a_400(callers):
     resp = callers["staff"].request("POST", "/api/v1/staff/dashboard/inventory/product-2", body=once,
                                     headers={"content-type": "multipart/form-data; boundary=a"})
     assert resp.status == 400, resp
+
+
+def _timed(call) -> float:
+    import time
+
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def test_an_unterminated_string_of_escaped_quotes_costs_no_more_than_a_plain_body(api):
+    """Issue 18 (high): 33 `[`, one `"`, then 32,000 `\\"` pairs made the depth check's string regex restart at
+    every quote — 10 s of CPU for one anonymous 64 KB login, the whole shop down with six at once. Now it is a 400
+    in about the time a plain body of the same size takes (a ratio measured here, never an absolute time)."""
+    hostile = b"[" * 33 + b'"' + b'\\"' * 32000
+    plain = ('{"email": "buyer@example.com", "password": "' + "x" * (len(hostile) - 60) + '"}').encode()
+    assert len(hostile) <= 64 * 1024 and len(plain) <= 64 * 1024
+    headers = {"content-type": "application/json"}
+    for path, size in (("/api/v1/auth/login", len(hostile)), ("/api/v1/webhook/midtrans", 16 * 1024 - 64)):
+        body, same_size = hostile[:size], plain[:size - 2] + b'"}'
+        api.request("POST", path, body=same_size, headers=headers)  # warm
+        plain_cost = min(_timed(lambda: api.request("POST", path, body=same_size, headers=headers))
+                         for _ in range(3))
+        resp = api.request("POST", path, body=body, headers=headers)
+        assert resp.status == 400 and "error" in resp.json, (path, resp)
+        hostile_cost = min(_timed(lambda: api.request("POST", path, body=body, headers=headers)) for _ in range(3))
+        assert hostile_cost < 10 * plain_cost + 0.05, (path, hostile_cost, plain_cost)
+
+
+def test_an_unverified_notification_is_logged_with_a_short_sample_only(api, monkeypatch):
+    """Issue 18 medium #3: what is not stored is still seen: one warning per refused notification, with the count
+    from this client and the body's first 120 characters (never the whole junk body). In-process: the log lines of
+    the container go to its own stdout."""
+    import logging
+
+    monkeypatch.setenv("WEBHOOK_BAD_PER_IP", "20")  # (also keeps this test in-process)
+    lines = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            lines.append(record.getMessage())
+
+    handler = Keep(level=logging.WARNING)
+    logging.getLogger("om.payments").addHandler(handler)
+    try:
+        junk = {"order_id": "TEST-1", "status_code": "200", "gross_amount": "1.00", "transaction_status": "settlement",
+                "signature_key": "0" * 128, "padding": "secret-looking-tail" * 500}
+        assert api.post("/api/v1/webhook/midtrans", json=junk).status == 401
+    finally:
+        logging.getLogger("om.payments").removeHandler(handler)
+    [line] = [line for line in lines if "unverified notification" in line]
+    assert "bad_signature" in line and "1 from this client" in line
+    assert len(line) < 400 and line.count("secret-looking-tail") <= 6

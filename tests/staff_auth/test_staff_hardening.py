@@ -131,6 +131,28 @@ def test_a_stranger_cannot_lock_a_staff_member_out(make_api):
     assert resp.status == 200
 
 
+def test_strangers_spreading_failures_cannot_lock_the_super_admin_out(make_api):
+    """Issue 18 medium #4: 24 wrong passwords an hour from 4 addresses kept any staff account, the super admin
+    included, locked (the right password → 429, Retry-After 3599). The per-account ceiling now slows the clients
+    that fail (doubling delays) and the owner's right password from a client that has not failed gets in."""
+    for i in range(4):
+        attacker = at_ip(make_api(), f"203.0.113.{20 + i}")
+        for attempt in range(6):
+            resp = attacker.post("/api/v1/staff/auth/login", json={"username": "admin", "password": WRONG})
+            assert resp.status == (401 if attempt < 5 else 429)
+    waits = []
+    for i in range(2):
+        attacker = at_ip(make_api(), f"203.0.113.{40 + i}")
+        assert attacker.post("/api/v1/staff/auth/login", json={"username": "admin", "password": WRONG}).status == 401
+        resp = attacker.post("/api/v1/staff/auth/login", json={"username": "admin", "password": WRONG})
+        assert resp.status == 429
+        waits.append(int(resp.headers["retry-after"]))
+    assert 0 < waits[0] < waits[1] <= 900, waits
+    owner = at_ip(make_api(), "198.51.100.9")
+    resp = owner.post("/api/v1/staff/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+    assert resp.status == 200, resp
+
+
 def test_new_usernames_are_plain_ascii(admin):
     for username in ("ádmin", "аdmin", "bud i", "x" * 33):  # accented, Cyrillic а, space, too long
         resp = admin.post(CONSOLE, json={"username": username, "password": "Budi#Pass123", "name": "X"})

@@ -127,11 +127,15 @@ def test_size_limit_and_bad_length_answer_json(tiny):
     assert status.startswith("400") and "error" in json.loads(body)
 
 
-def test_a_plain_incoming_request_id_is_kept_and_anything_else_replaced(tiny):
-    wsgi = ChaliceWSGI(tiny, trusted_hops=0)
-    kept = wsgi.build_event(environ(HTTP_X_REQUEST_ID="edge-1234:abcd.EF_9"), b"")
+def test_a_plain_request_id_from_a_trusted_proxy_is_kept_and_anything_else_replaced(tiny):
+    wsgi = ChaliceWSGI(tiny, trusted_hops=1, forwarded_allow_ips="127.0.0.1")
+    kept = wsgi.build_event(environ(HTTP_X_REQUEST_ID="edge-1234:abcd.EF_9", REMOTE_ADDR="127.0.0.1"), b"")
     assert kept["requestContext"]["requestId"] == "edge-1234:abcd.EF_9"
+    # issue 18: from a peer that is not a trusted proxy (or with no proxy trusted at all) the id is never taken
+    for adapter, remote in ((wsgi, "10.0.0.5"), (ChaliceWSGI(tiny, trusted_hops=0), "127.0.0.1")):
+        event = adapter.build_event(environ(HTTP_X_REQUEST_ID="edge-1234:abcd.EF_9", REMOTE_ADDR=remote), b"")
+        assert event["requestContext"]["requestId"] != "edge-1234:abcd.EF_9"
     for hostile in ("short", 'x" {"level": "ERROR"}', "a" * 129, "line\nbreak-1234"):
-        event = wsgi.build_event(environ(HTTP_X_REQUEST_ID=hostile), b"")
+        event = wsgi.build_event(environ(HTTP_X_REQUEST_ID=hostile, REMOTE_ADDR="127.0.0.1"), b"")
         assert event["requestContext"]["requestId"] != hostile
         assert len(event["requestContext"]["requestId"]) == 36

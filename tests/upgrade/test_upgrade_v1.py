@@ -147,3 +147,18 @@ def test_upgrade_brings_the_whole_shop_over(api, make_api, areas, freight_rates,
     assert db.query_one("SELECT status FROM orders WHERE id = %s", (order_id,))["status"] == "paid"
     v1_rows = v1_shop.query("SELECT COUNT(*) AS n FROM orders")[0]["n"]
     assert v1_rows == 19  # v1 untouched
+
+
+def test_v1_banner_links_that_leave_the_site_are_dropped_on_import(areas, v1_shop, admin_cli):
+    """Issue 18 (low): v1 banner hrefs imported by upgrade-v1 bypassed the href rule. Links the back office would
+    refuse are imported as "/" and the report names them; safe ones are kept."""
+    from omdb import db
+
+    for banner_id, href in ((2, "//evil.example/x"), (3, "/\\evil.example")):
+        v1_shop.query("INSERT INTO homepage_banner (id, file_name, href) VALUES (%s, %s, %s)",
+                      (banner_id, f"{uuid.uuid4()}.webp", href))
+    result = _upgrade(admin_cli)
+    assert "2 banner links dropped" in result.stdout, result.stdout + result.stderr
+    assert "evil.example" in result.stdout
+    hrefs = {r["id"]: r["href"] for r in db.query("SELECT id, href FROM homepage_banner")}
+    assert hrefs == {1: "/category/1", 2: "/", 3: "/"}

@@ -473,6 +473,19 @@ class _Run:
         return todo
 
 
+def _unsafe_banner_hrefs(banners: list[dict], report: Report) -> set[int]:
+    """Banner links the back office would refuse (``omcommerce.links``: //host, /\\host, http or a host not on
+    BANNER_HREF_HOSTS) are imported as "/" and named in the report."""
+    from omcommerce import links
+
+    unsafe = {int(r["id"]): r["href"] for r in banners if links.safe_href(r["href"]) is None}
+    if unsafe:
+        report.note(f"{len(unsafe)} banner links dropped (imported as \"/\"; only same-site paths and https URLs on"
+                    " BANNER_HREF_HOSTS are allowed): " + "; ".join(f"banner {bid}: {str(href)[:80]!r}"
+                                                                     for bid, href in sorted(unsafe.items())))
+    return set(unsafe)
+
+
 def prepare_in_place(src_db: str, *, dry_run: bool, report: Report) -> None:
     """Rename the v1 tables of ``src_db`` to ``v1_<name>`` (one atomic RENAME) unless done already."""
     from omdb import db
@@ -748,9 +761,12 @@ def upgrade(src: Source, *, target_exists: bool = True, dry_run: bool = False, a
     run.copy("wishlists", linked(src.rows("wishlists", "id"), "wishlists"), lambda r: int(r["id"]), ("wishlists", "id"),
              "INSERT INTO wishlists (id, product_refer, customer_refer) VALUES (%s, %s, %s)",
              lambda r: (r["id"], bytes(r["product_refer"]), bytes(r["customer_refer"])))
-    run.copy("homepage_banner", src.rows("homepage_banner", "id"), lambda r: int(r["id"]), ("homepage_banner", "id"),
+    banners = src.rows("homepage_banner", "id")
+    unsafe = _unsafe_banner_hrefs(banners, report)
+    run.copy("homepage_banner", banners, lambda r: int(r["id"]), ("homepage_banner", "id"),
              "INSERT INTO homepage_banner (id, file_name, href, created_at, updated_at) VALUES (%s, %s, %s, %s, %s)",
-             lambda r: (r["id"], r["file_name"], r["href"], r["created_at"] or _now(), r["updated_at"]))
+             lambda r: (r["id"], r["file_name"], "/" if int(r["id"]) in unsafe else r["href"].strip(),
+                        r["created_at"] or _now(), r["updated_at"]))
 
     # --- orders (+ items, history, reservation of unpaid orders)
     v1_orders = src.rows("orders", "id")

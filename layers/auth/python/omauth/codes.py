@@ -10,6 +10,10 @@
   bring new guesses): past the cap every check answers ``LOCKED`` — even the right code — until the day-long
   window (counted from the first wrong code) ends. ``locked`` tells the issuing step not to mail a code that
   could not be used anyway.
+* A code is bound to the address it was mailed to (``issue(..., address=)``): a check that names the account's
+  address now (``check(..., address=)``) finds no code when that address is not the one the code went to. And
+  every pending code of an account dies with a change of its email or password (``discard_account``): a code read
+  in a mailbox the owner has left, or by whoever had the old password, opens nothing.
 """
 from __future__ import annotations
 
@@ -34,14 +38,21 @@ def _key(purpose: str, subject: str) -> str:
     return f"code:{purpose}:{subject}"
 
 
-def issue(purpose: str, subject: str, ttl_seconds: int, extra: dict | None = None) -> str:
+def _address(value: str | None) -> str:
+    return (value or "").strip().lower()
+
+
+def issue(purpose: str, subject: str, ttl_seconds: int, extra: dict | None = None, *,
+          address: str | None = None) -> str:
+    """A new code for (purpose, subject), replacing any earlier one; ``address`` is where it is mailed."""
     code = new_code()
     key = _key(purpose, subject)
+    bound = {"to": _address(address)} if address is not None else {}
 
     def run(c):
         pipe = c.pipeline(transaction=True)
         pipe.delete(key)
-        pipe.hset(key, mapping={"code": code, "attempts": 0, **(extra or {})})
+        pipe.hset(key, mapping={"code": code, "attempts": 0, **(extra or {}), **bound})
         pipe.expire(key, ttl_seconds)
         pipe.execute()
 
@@ -79,8 +90,9 @@ def locked(purpose: str, subject: str, daily_limit: int) -> int:
 
 
 def check(purpose: str, subject: str, submitted, *, max_attempts: int = 5,
-          daily_limit: int | None = None) -> tuple[str, dict]:
-    """Consume one attempt; returns (OK|WRONG|MISSING|EXHAUSTED|LOCKED, stored extra fields)."""
+          daily_limit: int | None = None, address: str | None = None) -> tuple[str, dict]:
+    """Consume one attempt; returns (OK|WRONG|MISSING|EXHAUSTED|LOCKED, stored extra fields). With ``address``
+    (the account's address now) a code mailed anywhere else counts as no code (and is deleted)."""
     key = _key(purpose, subject)
     fkey = _fail_key(purpose, subject)
     value = normalise(submitted)
@@ -101,6 +113,10 @@ def check(purpose: str, subject: str, submitted, *, max_attempts: int = 5,
         stored = c.hgetall(key)
         if not stored.get("code"):
             return MISSING, {}
+        if address is not None and not hmac.compare_digest(stored.get("to", "").encode(),
+                                                            _address(address).encode()):
+            c.delete(key)
+            return MISSING, {}
         if attempts > max_attempts:
             c.delete(key)
             return EXHAUSTED, {}
@@ -108,7 +124,7 @@ def check(purpose: str, subject: str, submitted, *, max_attempts: int = 5,
             if daily_limit is not None:
                 c.decr(fkey)
             if c.delete(key) == 1:  # single use: a concurrent winner already consumed it otherwise
-                return OK, {k: v for k, v in stored.items() if k not in ("code", "attempts")}
+                return OK, {k: v for k, v in stored.items() if k not in ("code", "attempts", "to")}
             return MISSING, {}
         return WRONG, {}
 
@@ -117,6 +133,17 @@ def check(purpose: str, subject: str, submitted, *, max_attempts: int = 5,
 
 def discard(purpose: str, subject: str) -> None:
     kv.required(lambda c: c.delete(_key(purpose, subject)))
+
+
+ACCOUNT_PURPOSES = ("reset", "email-change")
+
+
+def discard_account(subject: str, *addresses: str | None, purposes: tuple[str, ...] = ACCOUNT_PURPOSES) -> None:
+    """Every pending code of an account: its reset and email-change codes (keyed by ``subject``) and the
+    registration codes of each of its addresses (old and new). Called when its email or password changes."""
+    keys = [_key(p, subject) for p in purposes]
+    keys += [_key("register", _address(a)) for a in addresses if a]
+    kv.required(lambda c: c.delete(*keys))
 
 
 def throttle(purpose: str, subject: str, seconds: int) -> int:

@@ -70,14 +70,21 @@ def reset(bucket: str, subject: str) -> None:
 #
 # ``account`` is the account's canonical identity: its row id once the lookup found it, otherwise the normalised
 # name that was typed (``canonical_name``), so ``Admin``, ``ADMIN`` and ``ádmin`` all count against one account.
-# Three counters, each refusing with 429 + Retry-After once past its limit:
+# Counters:
 #   * per account *and* client IP (LOGIN_FAIL_PER_ACCOUNT, default 5 per LOGIN_FAIL_WINDOW_SECONDS, 900): guessing
-#     from one client stops quickly, and it does not lock the account for anyone else;
+#     from one client stops quickly (429), and it does not lock the account for anyone else;
+#   * per client IP over every account (LOGIN_FAIL_PER_IP, default 50 per LOGIN_FAIL_WINDOW_SECONDS): 429;
 #   * per account from every client together (LOGIN_FAIL_PER_ACCOUNT_GLOBAL, default 20 per
-#     LOGIN_FAIL_GLOBAL_WINDOW_SECONDS, 3600): the slower ceiling against guessing spread over many addresses;
-#   * per client IP over every account (LOGIN_FAIL_PER_IP, default 50 per LOGIN_FAIL_WINDOW_SECONDS).
+#     LOGIN_FAIL_GLOBAL_WINDOW_SECONDS, 3600): the ceiling against guessing spread over many addresses. Past it the
+#     account is *slowed*, not closed: a client that has already failed on this account waits a delay since the
+#     account's last failure that doubles with every further failure (2 s, 4 s, 8 s ... at most
+#     LOGIN_FAIL_WINDOW_SECONDS), while a client that has not failed on it still has its password checked — so the
+#     owner's right password from their own device gets in, whatever strangers elsewhere send. (A flat refusal let
+#     24 wrong passwords an hour from 4 addresses keep any account, the super admin included, closed for good.)
 # A successful login clears its own account+client counter (not the global one: an attacker's failures from other
 # addresses keep counting).
+
+SLOWDOWN_BASE_SECONDS = 2
 
 
 def canonical_name(value: str) -> str:
@@ -100,26 +107,40 @@ def _pair(account: str, ip: str) -> str:
     return f"{account}\n{ip}"
 
 
+def _last_key(bucket: str, account: str) -> str:
+    return _key(f"{bucket}-acct-last", account)
+
+
 def check_login(bucket: str, account: str, ip: str) -> None:
-    """Refuse (429 + Retry-After) while any failed-login counter of this account/client is at its limit
-    (one Redis round trip)."""
+    """Refuse (429 + Retry-After) while a failed-login limit of this account/client applies (one Redis round
+    trip)."""
+    import time
+
     window, per_account, per_ip, global_window, per_account_global = _login_limits()
     acct_msg = "too many failed logins for this account, please try again later"
-    limits = [(_key(f"{bucket}-acct-ip", _pair(account, ip)), per_account, window, acct_msg),
-              (_key(f"{bucket}-acct", account), per_account_global, global_window, acct_msg),
-              (_key(f"{bucket}-ip", ip), per_ip, window,
-               "too many failed logins from your network, please try again later")]
+    pair_key, acct_key, ip_key = (_key(f"{bucket}-acct-ip", _pair(account, ip)), _key(f"{bucket}-acct", account),
+                                  _key(f"{bucket}-ip", ip))
 
     def run(c):
-        counts = c.mget([k for k, *_ in limits])
-        for (key, limit, win, message), value in zip(limits, counts):
-            if value is not None and int(value) >= limit:
-                raise TooManyRequests(message, _retry_after(c, key, win))
+        pair, acct, per_client, last = c.mget([pair_key, acct_key, ip_key, _last_key(bucket, account)])
+        if per_client is not None and int(per_client) >= per_ip:
+            raise TooManyRequests("too many failed logins from your network, please try again later",
+                                  _retry_after(c, ip_key, window))
+        if pair is not None and int(pair) >= per_account:
+            raise TooManyRequests(acct_msg, _retry_after(c, pair_key, window))
+        if pair is not None and acct is not None and int(acct) >= per_account_global:
+            # this client has failed here and the account is past its ceiling: wait out the growing delay
+            delay = min(window, SLOWDOWN_BASE_SECONDS * 2 ** min(int(acct) - per_account_global, 20))
+            wait = float(last or 0) + delay - time.time()
+            if wait > 0:
+                raise TooManyRequests(acct_msg, max(1, int(wait + 0.999)))
 
     kv.required(run)
 
 
 def login_failed(bucket: str, account: str, ip: str) -> None:
+    import time
+
     window, _, _, global_window, _ = _login_limits()
 
     def run(c):
@@ -128,6 +149,7 @@ def login_failed(bucket: str, account: str, ip: str) -> None:
                          (_key(f"{bucket}-acct", account), global_window), (_key(f"{bucket}-ip", ip), window)):
             pipe.incr(key)
             pipe.expire(key, win, nx=True)
+        pipe.set(_last_key(bucket, account), f"{time.time():.3f}", ex=global_window)
         pipe.execute()
 
     kv.required(run)
@@ -140,3 +162,4 @@ def login_succeeded(bucket: str, account: str, ip: str) -> None:
 def account_recovered(bucket: str, account: str) -> None:
     """The owner proved control of the account another way (password reset): clear its global counter."""
     reset(f"{bucket}-acct", account)
+    reset(f"{bucket}-acct-last", account)

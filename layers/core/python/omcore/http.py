@@ -31,7 +31,7 @@ from chalice import Blueprint, Chalice, Response
 
 from . import config
 from . import log as request_log
-from .errors import ApiError, BadRequest, PayloadTooLarge, classify, register
+from .errors import ApiError, BadRequest, PayloadTooLarge, UnsupportedMediaType, classify, register
 from .log import get_logger
 from .spec import Spec
 from .validate import json_too_deep, parse_json_object
@@ -46,6 +46,12 @@ DEFAULT_MAX_BODY = 64 * 1024
 # payment_amounts; custom fields of at most 255 characters each); 16 KB leaves ample room.
 WEBHOOK_MAX_BODY = 16 * 1024
 JSON_HEADERS = {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff"}
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def is_json_type(content_type: str) -> bool:
+    """``application/json``, with or without parameters (``; charset=utf-8``)."""
+    return content_type.split(";", 1)[0].strip().lower() == "application/json"
 
 
 def _parse_cookie_header(header: str | None) -> dict[str, str]:
@@ -90,12 +96,21 @@ class Request:
             self._raw = raw
         return self._raw
 
+    def _require_json_type(self) -> None:
+        """A state-changing request with a body must say ``application/json``: a cross-site form or ``fetch`` can
+        only send ``text/plain``, form-encoded or multipart bodies without a CORS preflight, so this (not SameSite
+        alone) keeps other sites from posting JSON-shaped bodies on a signed-in user's behalf."""
+        if self.method in STATE_CHANGING and self.raw_body and not is_json_type(self.content_type):
+            raise UnsupportedMediaType("send the request body as application/json")
+
     def json(self) -> dict:
+        self._require_json_type()
         return parse_json_object(self.raw_body)
 
     def body_text(self) -> str:
         """The body as text (invalid UTF-8 replaced) for a view that parses and audits it itself (the payment
         webhook); a body nested more deeply than any JSON we accept is refused (400) before anything decodes it."""
+        self._require_json_type()
         if json_too_deep(self.raw_body):
             raise BadRequest("request body is nested too deeply")
         return self.raw_body.decode("utf-8", errors="replace")

@@ -25,7 +25,7 @@ CAPABILITIES = ("health", "auth", "staff_auth", "catalogue", "backoffice", "acco
 PAGE_CAPABILITIES = ("desk",)
 CUSTOMER = ("auth", "account", "cart", "checkout")
 STAFF = ("staff_auth", "backoffice", "images")
-MAILERS = ("auth", "account", "backoffice", "checkout", "payments")
+MAILERS = ("auth", "staff_auth", "account", "backoffice", "checkout", "payments")
 ORDER_MAILERS = ("backoffice", "checkout", "payments", "worker", "admin")  # the mail outbox (omcommerce.outbox)
 FREIGHT = ("freight", "checkout")
 MIDTRANS = ("checkout", "payments")
@@ -150,20 +150,23 @@ SETTINGS: tuple[Setting, ...] = (
     S("VERIFICATION_CODE_TTL_SECONDS", "int", 300, ("auth",), "registration code lifetime", AUTH),
     S("EMAIL_COOKIE_STEP1_SECONDS", "int", 300, ("auth",), "registration cookie lifetime, step 1", AUTH),
     S("EMAIL_COOKIE_STEP2_SECONDS", "int", 600, ("auth",), "registration cookie lifetime, step 2", AUTH),
-    S("CODE_MAX_ATTEMPTS", "int", 5, ("auth", "account"), "wrong tries per code", AUTH),
-    S("CODE_FAIL_PER_ACCOUNT_DAY", "int", 20, ("auth", "account"),
+    S("CODE_MAX_ATTEMPTS", "int", 5, ("auth", "staff_auth", "account"), "wrong tries per code", AUTH),
+    S("CODE_FAIL_PER_ACCOUNT_DAY", "int", 20, ("auth", "staff_auth", "account"),
       "wrong codes per account and purpose per day, across reissued codes", AUTH),
-    S("CODE_CHECK_PER_IP", "int", 30, ("auth", "account"), "code checks one client may make per window", AUTH),
-    S("CODE_CHECK_WINDOW_SECONDS", "int", 900, ("auth", "account"), "window of `CODE_CHECK_PER_IP`", AUTH),
+    S("CODE_CHECK_PER_IP", "int", 30, ("auth", "staff_auth", "account"),
+      "code checks one client may make per window", AUTH),
+    S("CODE_CHECK_WINDOW_SECONDS", "int", 900, ("auth", "staff_auth", "account"),
+      "window of `CODE_CHECK_PER_IP`", AUTH),
     S("MAIL_THROTTLE_SECONDS", "int", 300, ("auth", "account"),
       "one registration/verification mail per address per this many seconds", AUTH),
-    S("MAIL_PER_IP_LIMIT", "int", 10, ("auth",), "mails one client IP may trigger per window", AUTH),
-    S("MAIL_PER_IP_WINDOW_SECONDS", "int", 3600, ("auth",), "window of `MAIL_PER_IP_LIMIT`", AUTH),
-    S("RESET_CODE_TTL_SECONDS", "int", 900, ("auth",), "password reset code lifetime", AUTH),
+    S("MAIL_PER_IP_LIMIT", "int", 10, ("auth", "staff_auth"), "mails one client IP may trigger per window", AUTH),
+    S("MAIL_PER_IP_WINDOW_SECONDS", "int", 3600, ("auth", "staff_auth"), "window of `MAIL_PER_IP_LIMIT`", AUTH),
+    S("RESET_CODE_TTL_SECONDS", "int", 900, ("auth", "staff_auth"), "password reset code lifetime", AUTH),
     S("STOREFRONT_URL", "url", "", ("auth",),
       "the storefront's address (`https://shop.example`): the reset mail links to its `/account/reset` page", AUTH,
       aws=Param("")),
-    S("RESET_MAIL_THROTTLE_SECONDS", "int", 60, ("auth",), "one reset mail per account per this many seconds", AUTH),
+    S("RESET_MAIL_THROTTLE_SECONDS", "int", 60, ("auth", "staff_auth"),
+      "one reset mail per account per this many seconds", AUTH),
     # -- mail
     S("MAIL_TRANSPORT", "str", "(ses on Lambda, smtp with SMTP_HOST, else log)", MAILERS,
       "`ses`, `smtp` or `log`", MAIL, aws=Param("ses")),
@@ -223,12 +226,18 @@ SETTINGS: tuple[Setting, ...] = (
     S("CART_MAX_QUANTITY", "int", 999, ("cart", "checkout"),
       "largest quantity of one product in a cart (checked again at checkout)", SHOP),
     S("CART_MAX_LINES", "int", 100, ("cart",), "products in one cart", SHOP),
+    S("BANNER_HREF_HOSTS", "list", "", ("backoffice", "admin"),
+      "hosts a banner may link to over https (comma-separated); other banner links must be same-site paths", SHOP,
+      aws=Param()),
     S("ADDRESS_MAX_PER_CUSTOMER", "int", 20, ("account",), "addresses one customer may keep", SHOP),
     S("EMAIL_CHANGE_CODE_TTL_SECONDS", "int", 900, ("account",), "lifetime of the code confirming a new email",
       SHOP),
     # -- checkout and payments
     S("MIDTRANS_SERVER_KEY", "str", REQUIRED, MIDTRANS,
       "Midtrans server key (also verifies notification signatures)", PAY, secret=True, aws=Ssm()),
+    S("WEBHOOK_BAD_PER_IP", "int", 20, ("payments",),
+      "malformed or badly signed notifications one client may send per window (then 429); none is stored", PAY),
+    S("WEBHOOK_BAD_WINDOW_SECONDS", "int", 900, ("payments",), "window of `WEBHOOK_BAD_PER_IP`", PAY),
     S("MIDTRANS_BASE_URL_SNAP", "url", "https://app.sandbox.midtrans.com/snap/v1", MIDTRANS, "Snap base URL", PAY,
       aws=Param()),
     S("MIDTRANS_BASE_URL_CORE_API", "url", "https://api.sandbox.midtrans.com", MIDTRANS, "Core API base URL", PAY,
@@ -237,6 +246,8 @@ SETTINGS: tuple[Setting, ...] = (
       "prefix of Midtrans order ids (`<prefix>-<order id>`)", PAY, aws=Param()),
     S("MAX_UNPAID_ORDERS_PER_CUSTOMER", "int", 3, ("checkout",),
       "unpaid orders one customer may hold; the next checkout is refused (409); 0: no limit", PAY),
+    S("MAX_UNPAID_UNITS_PER_PRODUCT", "int", 10, ("checkout",),
+      "units of one product one customer may hold across unpaid orders; more is refused (409); 0: no cap", PAY),
     S("MIDTRANS_TIMEOUT_SECONDS", "int", 10, MIDTRANS, "HTTP timeout of every Midtrans call", PAY),
     S("PAYMENT_WINDOW_HOURS", "int", 24, ("checkout",), "unpaid orders expire after this", PAY, aws=Param()),
     S("EXPIRY_INTERVAL_SECONDS", "int", 300, ("worker",), "Swarm `expiry` service loop interval", PAY),

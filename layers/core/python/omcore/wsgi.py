@@ -63,8 +63,9 @@ class _Context:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-# An incoming X-Request-Id (set by an edge proxy or a client tracing its own calls) is kept when it is a plain token;
-# anything else is replaced by a fresh id, so a log line never carries client-chosen text beyond this alphabet.
+# An incoming X-Request-Id set by a trusted proxy (the peer is in FORWARDED_ALLOW_IPS and TRUSTED_PROXY_HOPS > 0, the
+# X-Forwarded-For rule) is kept when it is a plain token; from anyone else, or anything else, a fresh id is made, so a
+# client can neither plant ids in the logs nor make its requests look like someone else's.
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
 
@@ -190,7 +191,9 @@ class ChaliceWSGI:
                 "resourcePath": match.route,
                 "httpMethod": method,
                 "path": path,
-                "requestId": _request_id(headers.get("x-request-id")),
+                # a client-chosen id only from a trusted proxy (the X-Forwarded-For rule), else a fresh one
+                "requestId": _request_id(headers.get("x-request-id") if self.trusted_hops > 0 and _is_trusted(
+                    environ.get("REMOTE_ADDR", ""), self.trusted_proxies) else None),
                 "identity": {"sourceIp": self._client_ip(environ), "userAgent": headers.get("user-agent", "")},
             },
             "body": None,
