@@ -7,6 +7,8 @@
     python -m tools.admin routes                        every HTTP route and the function that serves it
     python -m tools.admin upgrade-v1 --from V1_DB [--into DB | --in-place] [--dry-run] [--verify]
                                                             move a v1 shop here (docs/upgrade-from-v1.md)
+    python -m tools.admin backup [--loop] | backups | restore [--backup ID] [--force]
+                                                            backups to a second S3 location (tools/admin/backup.py)
 """
 from __future__ import annotations
 
@@ -106,6 +108,7 @@ def main(argv=None) -> int:
         module.add_commands(sub)
     importlib.import_module("tools.devstack").add_commands(sub)  # dev: the local run
     importlib.import_module("tools.admin.upgrade_v1").add_commands(sub)
+    importlib.import_module("tools.admin.backup").add_commands(sub)  # backup, backups, restore
     args = parser.parse_args(argv)
     try:
         return args.func(args)
