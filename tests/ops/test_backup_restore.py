@@ -225,3 +225,13 @@ def test_retention_deletes_old_backups_and_what_only_they_referenced(api, locati
     keys = [o["Key"] for o in location.list_objects_v2(Bucket=BACKUP_BUCKET, Prefix="shop1/")["Contents"]]
     assert len([k for k in keys if "/manifests/" in k]) == 1 and len([k for k in keys if "/db/" in k]) == 1
     assert [k.rsplit("/", 1)[1] for k in keys if "/objects/" in k] == ["new.webp"]
+
+
+def test_the_migrate_role_creates_missing_buckets(aws, capsys):
+    import boto3
+
+    assert admin("migrate", "--create-buckets") == 0
+    names = {b["Name"] for b in boto3.client("s3", region_name="us-east-1").list_buckets()["Buckets"]}
+    assert {"om-originals", "om-public"} <= names
+    assert "bucket 'om-public' created" in capsys.readouterr().out
+    assert admin("migrate", "--create-buckets") == 0  # present: nothing to do

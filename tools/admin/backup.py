@@ -87,6 +87,23 @@ def live_s3():
     return boto3.client("s3", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
 
 
+def ensure_buckets() -> list[str]:
+    """Create the originals and public buckets in the live object store when missing; return the created ones."""
+    from botocore.exceptions import ClientError
+
+    s3, created = live_s3(), []
+    for _logical, setting in LOGICAL_BUCKETS:
+        name = config.get(setting)
+        try:
+            s3.head_bucket(Bucket=name)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+                raise
+            s3.create_bucket(Bucket=name)
+            created.append(name)
+    return created
+
+
 def _sse() -> dict:
     sse = config.get("BACKUP_S3_SSE", "AES256")
     return {"ServerSideEncryption": sse} if sse else {}
@@ -386,13 +403,10 @@ def restore(backup_id: str | None = None, *, force: bool = False, echo=print) ->
         echo(f"restore: {len(applied)} newer migrations applied on top: {', '.join(applied)}")
 
     restored = 0
+    ensure_buckets()
     for logical, setting in LOGICAL_BUCKETS:
         target = config.get(setting)
         entry = manifest["buckets"].get(logical, {"objects": []})
-        try:
-            live.head_bucket(Bucket=target)
-        except Exception:
-            live.create_bucket(Bucket=target)
         for obj in entry["objects"]:
             got = dest.get_object(Bucket=_bucket(), Key=obj["stored"])
             data = decrypt(got["Body"].read(), key)

@@ -181,7 +181,8 @@ def _apply(conn, statement: str, version: str, blocking_reason: str | None) -> s
             f"block writes while old and new code serve; split it (expand/contract: add a new column, backfill, "
             f"switch the code, drop the old one a release later) or say why blocking is acceptable with a "
             f"'-- blocking-ddl: <reason>' line")
-    log.warning("migration %s: blocking DDL (%s)", version, blocking_reason)
+    (log.info if version in GRANDFATHERED else log.warning)("migration %s: blocking DDL (%s)", version,
+                                                            blocking_reason)
     _with_lock_retries(conn, statement, version)
     return "blocking"
 
