@@ -235,3 +235,22 @@ def test_the_migrate_role_creates_missing_buckets(aws, capsys):
     assert {"om-originals", "om-public"} <= names
     assert "bucket 'om-public' created" in capsys.readouterr().out
     assert admin("migrate", "--create-buckets") == 0  # present: nothing to do
+
+
+def _rds_instance(name, **kw):
+    import boto3
+
+    boto3.client("rds", region_name="us-east-1").create_db_instance(
+        DBInstanceIdentifier=name, DBInstanceClass="db.t4g.medium", Engine="mysql", AllocatedStorage=20,
+        MasterUsername="admin", MasterUserPassword="Secret-123456", **kw)
+
+
+def test_the_aws_database_check_names_every_missing_protection(aws, capsys):
+    _rds_instance("bare", BackupRetentionPeriod=1, MultiAZ=False, StorageEncrypted=False, DeletionProtection=False)
+    _rds_instance("kept", BackupRetentionPeriod=14, MultiAZ=True, StorageEncrypted=True, DeletionProtection=True)
+    assert admin("check-aws-database", "bare") == 1
+    err = capsys.readouterr().err
+    for words in ("keep 1 days", "deletion protection is off", "not encrypted", "not Multi-AZ"):
+        assert words in err, words
+    assert admin("check-aws-database", "kept") == 0
+    assert "are on" in capsys.readouterr().out

@@ -426,6 +426,50 @@ def restore(backup_id: str | None = None, *, force: bool = False, echo=print) ->
     return manifest
 
 
+# -- AWS: the database's own backups --------------------------------------------------------------------------------
+
+MIN_BACKUP_RETENTION_DAYS = 7
+
+
+def check_aws_database(identifier: str, *, cluster: bool = False) -> list[str]:
+    """What the RDS instance (or Aurora cluster) ``identifier`` lacks of docs/deploy-aws.md's requirements:
+    automated backups of at least 7 days (point-in-time recovery), deletion protection, encryption at rest,
+    Multi-AZ. Empty: all there."""
+    import boto3
+
+    rds = boto3.client("rds")
+    if cluster:
+        db = rds.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"][0]
+        multi_az = bool(db.get("MultiAZ")) or len(db.get("DBClusterMembers", [])) > 1
+    else:
+        db = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
+        multi_az = bool(db.get("MultiAZ"))
+    problems = []
+    retention = int(db.get("BackupRetentionPeriod") or 0)
+    if retention < MIN_BACKUP_RETENTION_DAYS:
+        problems.append(f"automated backups keep {retention} days (point-in-time recovery needs backups; keep at "
+                        f"least {MIN_BACKUP_RETENTION_DAYS}): --backup-retention-period "
+                        f"{MIN_BACKUP_RETENTION_DAYS}")
+    if not db.get("DeletionProtection"):
+        problems.append("deletion protection is off: --deletion-protection")
+    if not db.get("StorageEncrypted"):
+        problems.append("storage is not encrypted (only a new instance restored from an encrypted snapshot copy "
+                        "can be)")
+    if not multi_az:
+        problems.append("not Multi-AZ: one AZ outage stops the shop (--multi-az)")
+    return problems
+
+
+def _cmd_check_aws_database(args) -> int:
+    problems = check_aws_database(args.identifier, cluster=args.cluster)
+    for problem in problems:
+        print(f"check-aws-database: {args.identifier}: {problem}", file=sys.stderr)
+    if not problems:
+        print(f"check-aws-database: {args.identifier}: backups with point-in-time recovery, deletion protection, "
+              f"encryption and Multi-AZ are on")
+    return 1 if problems else 0
+
+
 # -- CLI ------------------------------------------------------------------------------------------------------------
 
 def _cmd_backup(args) -> int:
@@ -467,4 +511,9 @@ def add_commands(sub) -> None:
     p.add_argument("--backup", help="backup id (default: the newest); see `backups`")
     p.add_argument("--force", action="store_true", help="replace a database that already holds a shop")
     p.set_defaults(func=_cmd_restore)
+    p = sub.add_parser("check-aws-database", help="check the RDS database's backups, PITR, deletion protection, "
+                                                  "encryption and Multi-AZ (docs/deploy-aws.md)")
+    p.add_argument("identifier", help="DB instance identifier (or cluster identifier with --cluster)")
+    p.add_argument("--cluster", action="store_true", help="an Aurora cluster")
+    p.set_defaults(func=_cmd_check_aws_database)
 

@@ -92,6 +92,9 @@ SETTINGS: tuple[Setting, ...] = (
     S("DB_NAME", "str", REQUIRED, ALL, "MySQL database", DB, aws=Param("openmerce")),
     S("DB_SSL_CA", "path", "", ALL, "CA bundle file: turns on verified TLS to MySQL (through RDS Proxy on Lambda: "
       "`/etc/pki/tls/certs/ca-bundle.crt`; straight to RDS: the RDS CA bundle, docs/deploy-aws.md)", DB, aws=Param("")),
+    S("DB_SESSION_TIME_ZONE", "bool", True, ALL,
+      "`SET time_zone = '+00:00'` on each new connection; false behind RDS Proxy, whose InitQuery sets it once per "
+      "database connection (a SET from the client may pin the proxy session)", DB, aws=Param("false")),
     S("DB_CONNECT_TIMEOUT", "int", 3, ALL, "seconds to connect to MySQL", DB),
     S("DB_READ_TIMEOUT", "int", 30, ALL, "seconds to wait for a MySQL answer", DB),
     S("DB_WRITE_TIMEOUT", "int", 30, ALL, "seconds to send to MySQL", DB),
@@ -103,12 +106,14 @@ SETTINGS: tuple[Setting, ...] = (
     S("REDIS_DB", "int", 0, ALL, "Redis logical database", REDIS),
     S("REDIS_TLS", "bool", False, ALL, "TLS to Redis (ElastiCache in-transit encryption)", REDIS, aws=Param("true")),
     S("REDIS_CACHE_HOST", "str", "", ALL,
-      "Redis for caches (catalogue, search, areas, freight), ideally `allkeys-lru`; empty: the main Redis", REDIS,
-      aws=Param("")),
-    S("REDIS_CACHE_PORT", "int", 6379, ALL, "cache Redis port", REDIS, aws=Param()),
+      "Redis for caches (catalogue, search, areas, freight), ideally `allkeys-lru`; empty: the main Redis (AWS: the "
+      "template's own `allkeys-lru` cluster)", REDIS,
+      aws=Fixed({"Fn::GetAtt": ["CacheReplicationGroup", "PrimaryEndPoint.Address"]})),
+    S("REDIS_CACHE_PORT", "int", 6379, ALL, "cache Redis port", REDIS,
+      aws=Fixed({"Fn::GetAtt": ["CacheReplicationGroup", "PrimaryEndPoint.Port"]})),
     S("REDIS_CACHE_PASS", "str", "", ALL, "cache Redis AUTH password", REDIS, secret=True, aws=Ssm()),
     S("REDIS_CACHE_DB", "int", "(REDIS_DB without REDIS_CACHE_HOST, else 0)", ALL, "cache Redis logical database",
-      REDIS, aws=Param("")),
+      REDIS),
     S("REDIS_CACHE_TLS", "bool", False, ALL, "TLS to the cache Redis", REDIS, aws=Param("true")),
     S("CACHE_NEAR", "bool", True, ALL,
       "per-process near cache of hot public reads, kept correct by Redis client-side caching (RESP3 tracking)",
