@@ -148,7 +148,10 @@ def _function(fn: Function) -> dict:
         props["AutoPublishAlias"] = ALIAS
         props["SnapStart"] = {"ApplyOn": {"Fn::If": ["SnapStartOn", "PublishedVersions", "None"]}}
     if "reserved_concurrency" in settings:
-        props["ReservedConcurrentExecutions"] = settings["reserved_concurrency"]
+        # a parameter: an account whose concurrency quota is still the new-account 10 cannot reserve 20 (0: none)
+        props["ReservedConcurrentExecutions"] = {"Fn::If": ["ReserveWebhookConcurrency",
+                                                            {"Ref": "WebhookReservedConcurrency"},
+                                                            {"Ref": "AWS::NoValue"}]}
     if fn.kind == "schedule":
         expression = fn.source.schedule_expression
         props["Events"] = {"Schedule": {"Type": "Schedule", "Properties": {
@@ -264,6 +267,9 @@ def _parameters(functions: list[Function]) -> dict:
         "WebhookRateLimit": {"Type": "Number", "Default": 50,
                              "Description": "requests per second API Gateway lets through to the Midtrans webhook "
                                             "(its own bucket: a scraper's 429s never reach Midtrans)"},
+        "WebhookReservedConcurrency": {"Type": "Number", "Default": 20, "MinValue": 0,
+                                       "Description": "concurrency reserved for the Midtrans webhook (needs the "
+                                                      "account's Lambda quota above it + 10; 0: none reserved)"},
         "CacheNodeType": {"Type": "String", "Default": "cache.t4g.small",
                           "Description": "node type of the cache Redis (allkeys-lru) the stack creates"},
         "InterfaceEndpoints": {"Type": "String", "Default": "true", "AllowedValues": ["true", "false"],
@@ -355,7 +361,9 @@ def build_template(spec: dict | None = None) -> dict:
         "Parameters": _parameters(functions),
         "Conditions": {"SnapStartOn": {"Fn::Equals": [{"Ref": "EnableSnapStart"}, "true"]},
                        "HasDomain": {"Fn::Not": [{"Fn::Equals": [{"Ref": "DomainName"}, ""]}]},
-                       "EndpointsOn": {"Fn::Equals": [{"Ref": "InterfaceEndpoints"}, "true"]}},
+                       "EndpointsOn": {"Fn::Equals": [{"Ref": "InterfaceEndpoints"}, "true"]},
+                       "ReserveWebhookConcurrency": {"Fn::Not": [{"Fn::Equals": [
+                           {"Ref": "WebhookReservedConcurrency"}, "0"]}]}},
         "Rules": {"CertificateWithDomain": {
             "RuleCondition": {"Fn::Not": [{"Fn::Equals": [{"Ref": "DomainName"}, ""]}]},
             "Assertions": [{"Assert": {"Fn::Not": [{"Fn::Equals": [{"Ref": "CertificateArn"}, ""]}]},
