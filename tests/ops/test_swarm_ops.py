@@ -244,3 +244,51 @@ def test_deploy_refuses_the_midtrans_sandbox_unless_told(tmp_path):
     (tmp_path / "b").mkdir()
     done, _ = run_deploy(tmp_path / "b", MIDTRANS_SANDBOX="true", **sandbox)
     assert done.returncode == 0, done.stderr
+
+
+# -- docs/deploy-swarm.md, followed literally -----------------------------------------------------------------------
+
+DOC = os.path.join(ROOT, "docs", "deploy-swarm.md")
+
+
+def _doc() -> str:
+    with open(DOC, encoding="utf-8") as fh:
+        return fh.read()
+
+
+def test_the_guide_creates_every_secret_the_stack_needs_and_no_other():
+    with open(STACK, encoding="utf-8") as fh:
+        declared = set(yaml.safe_load(fh)["secrets"])
+    created = set(re.findall(r"docker secret create (\w+)", _doc()))
+    assert created == declared, (declared - created, created - declared)
+
+
+def test_the_guide_sets_every_variable_the_stack_requires():
+    with open(STACK, encoding="utf-8") as fh:
+        required = set(re.findall(r"\$\{(\w+):\?", fh.read())) - {"MIGRATE_IMAGE"}  # deploy.sh sets it
+    doc = _doc()
+    env_block = doc[doc.index("Non-secret settings"):doc.index("swarm-fallback/deploy.sh` — as a member")]
+    given = set(re.findall(r"^\s*(\w+)=", env_block, re.M)) | {"TAG"}  # TAG on the deploy command line
+    assert required <= given, required - given
+
+
+def test_the_guide_never_runs_a_container_on_the_non_attachable_networks(stack):
+    doc = _doc()
+    assert not re.search(r"docker run[^`\n]*--network[ =]\w", doc)  # a command, not the sentence saying why not
+    for name, network in stack["networks"].items():
+        assert network.get("attachable") is not True, name
+    # admin commands run inside a task through the entrypoint, which exports the object-store keys
+    assert "entrypoint.sh admin load-areas" in doc and "entrypoint.sh admin restore" in doc
+    with open(os.path.join(FALLBACK, "entrypoint.sh"), encoding="utf-8") as fh:
+        entrypoint = fh.read()
+    assert re.search(r"^\s*admin\)\s+exec python -m tools.admin", entrypoint, re.M)
+    assert re.search(r"^\s*backup\)\s+exec python -m tools.admin backup --loop", entrypoint, re.M)
+
+
+def test_the_guide_opens_the_swarm_ports_and_names_the_three_hosts():
+    doc = _doc()
+    for port in ("2377 proto tcp", "port 7946", "4789 proto udp", "proto esp"):
+        assert port in doc, port
+    for host in ("shop.example.com", "staff.shop.example.com", "traefik.shop.example.com"):
+        assert host in doc, host
+    assert "docker login ghcr.io" in doc and "git clone" in doc and "~/openmerce" in doc
