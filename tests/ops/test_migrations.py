@@ -154,3 +154,27 @@ def test_ddl_behind_a_long_transaction_gives_up_quickly_and_applies_on_the_next_
     holder.rollback()
     holder.close()
     assert migrate.migrate(str(scratch), echo=lambda *_: None) == ["0002_note"]
+
+
+def test_migrations_log_in_as_the_migration_user_when_one_is_set(scratch, monkeypatch):
+    """MIGRATE_DB_USER/MIGRATE_DB_PASS (schema rights) instead of the application's DB_USER (data rights only)."""
+    user = "om_mig_" + os.environ["DB_NAME"][-20:]
+    conn = _root()
+    with conn.cursor() as cur:
+        cur.execute(f"DROP USER IF EXISTS '{user}'@'%'")
+        cur.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'Mig-Pass-123'")
+        cur.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX ON `{os.environ['DB_NAME']}`.* "
+                    f"TO '{user}'@'%'")
+    try:
+        _write(scratch, "0001_widgets.sql", BASE)
+        monkeypatch.setenv("MIGRATE_DB_USER", user)
+        monkeypatch.setenv("MIGRATE_DB_PASS", "wrong")
+        with pytest.raises(pymysql.err.OperationalError) as refused:
+            migrate.migrate(str(scratch), echo=lambda *_: None)
+        assert refused.value.args[0] == 1045  # it really logged in as that user
+        monkeypatch.setenv("MIGRATE_DB_PASS", "Mig-Pass-123")
+        assert migrate.migrate(str(scratch), echo=lambda *_: None) == ["0001_widgets"]
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP USER IF EXISTS '{user}'@'%'")
+        conn.close()

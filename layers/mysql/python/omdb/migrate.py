@@ -104,10 +104,11 @@ def _digest(text: str) -> str:
 # -- connection -----------------------------------------------------------------------------------------------------
 
 def _connect(database: bool = True) -> pymysql.connections.Connection:
+    host, port = config.get("DB_HOST"), config.get_int("DB_PORT", 3306)  # a missing host is named first
     user = config.get("MIGRATE_DB_USER", "") or config.get("DB_USER")
     password = config.get("MIGRATE_DB_PASS", "") if config.get("MIGRATE_DB_USER", "") else config.get("DB_PASS", "")
     ca = config.get("DB_SSL_CA", "")
-    return pymysql.connect(host=config.get("DB_HOST"), port=config.get_int("DB_PORT", 3306), user=user,
+    return pymysql.connect(host=host, port=port, user=user,
                            password=password, database=config.get("DB_NAME") if database else None,
                            charset="utf8mb4", autocommit=True, cursorclass=pymysql.cursors.DictCursor,
                            connect_timeout=config.get_int("DB_CONNECT_TIMEOUT", 3),
