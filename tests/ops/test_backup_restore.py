@@ -5,16 +5,19 @@ for row (CHECKSUM TABLE of every table), byte for byte (every object) and throug
 
 moto in server mode plays both object stores: the live one (the `buckets` fixture) and the backup location (another
 bucket reached through its own endpoint and keys)."""
+import gzip
 import io
 import json
 import logging
 import os
+import shutil
+import subprocess
 
 import pymysql
 import pytest
 
 from shopping import make_shop
-from support import create_product, create_staff, login_customer, login_staff
+from support import create_customer, create_product, create_staff, login_customer, login_staff
 
 INV = "/api/v1/staff/dashboard/inventory"
 BACKUP_BUCKET = "om-backup-offsite"
@@ -254,3 +257,33 @@ def test_the_aws_database_check_names_every_missing_protection(aws, capsys):
         assert words in err, words
     assert admin("check-aws-database", "kept") == 0
     assert "are on" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not shutil.which("mysql"), reason="no mysql client")
+def test_an_unencrypted_dump_loads_with_the_mysql_client_too(api, location, buckets, monkeypatch):
+    """The dump is plain SQL (one statement per line): without our tools, `mysql` restores it."""
+    monkeypatch.delenv("BACKUP_ENCRYPTION_KEY")
+    create_product("Kopi Gayo", price=50000)
+    create_customer("dump@example.com")
+    assert admin("backup") == 0
+    key = next(o["Key"] for o in location.list_objects_v2(Bucket=BACKUP_BUCKET, Prefix="shop1/db/")["Contents"])
+    sql = gzip.decompress(location.get_object(Bucket=BACKUP_BUCKET, Key=key)["Body"].read())
+    target = os.environ["DB_NAME"] + "_load"
+    conn = _root()
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{target}`")
+        cur.execute(f"CREATE DATABASE `{target}`")
+    try:
+        done = subprocess.run(["mysql", "-h", os.environ["DB_HOST"], "-P", os.environ["DB_PORT"], "-u",
+                               os.environ["DB_USER"], *([f"-p{os.environ['DB_PASS']}"] if os.environ["DB_PASS"]
+                                                        else []), target], input=sql, capture_output=True)
+        assert done.returncode == 0, done.stderr.decode()[-2000:]
+        with conn.cursor() as cur:
+            for table in ("products", "customers", "inventories"):
+                cur.execute(f"CHECKSUM TABLE `{target}`.`{table}`, `{os.environ['DB_NAME']}`.`{table}`")
+                restored, live = cur.fetchall()
+                assert restored[1] == live[1], table
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{target}`")
+        conn.close()
