@@ -292,3 +292,86 @@ def test_the_guide_opens_the_swarm_ports_and_names_the_three_hosts():
     for host in ("shop.example.com", "staff.shop.example.com", "traefik.shop.example.com"):
         assert host in doc, host
     assert "docker login ghcr.io" in doc and "git clone" in doc and "~/openmerce" in doc
+
+
+# -- alertcheck.sh: alerts without a monitoring stack ---------------------------------------------------------------
+
+FAKE_DOCKER_FOR_ALERTS = r"""#!/bin/sh
+case "$1 $2" in
+  "service ls") printf '%s\n' "$FAKE_SERVICES" ;;
+  "service logs")
+    for last; do :; done
+    case "$last" in
+      *_backup) printf '%s\n' "$FAKE_BACKUP_LOG" ;;
+      *_api) printf '%s\n' "$FAKE_API_LOG" ;;
+    esac ;;
+esac
+"""
+
+
+@pytest.fixture
+def receiver():
+    """A local HTTP server: GET /ready answers `ready_status`; POST /hook records the JSON body."""
+    import http.server
+    import json as _json
+    import threading
+
+    state = {"ready_status": 200, "alerts": []}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(state["ready_status"])
+            self.end_headers()
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            state["alerts"].append(_json.loads(body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state["base"] = f"http://127.0.0.1:{server.server_address[1]}"
+    yield state
+    server.shutdown()
+
+
+def run_alertcheck(tmp_path, receiver, *, services, backup_log, api_log):
+    bindir = tmp_path / "bin"
+    bindir.mkdir(exist_ok=True)
+    (bindir / "docker").write_text(FAKE_DOCKER_FOR_ALERTS)
+    (bindir / "docker").chmod(0o755)
+    env = {"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(tmp_path), "STACK": "openmerce",
+           "READY_URL": receiver["base"] + "/ready", "ALERT_WEBHOOK_URL": receiver["base"] + "/hook",
+           "FAKE_SERVICES": services, "FAKE_BACKUP_LOG": backup_log, "FAKE_API_LOG": api_log}
+    return subprocess.run(["bash", os.path.join(FALLBACK, "alertcheck.sh")], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+HEALTHY = "openmerce_api 3/3\nopenmerce_backup 1/1\nopenmerce_migrate 0/1\nopenmerce_mysql 1/1"
+BACKUP_OK = '{"level": "INFO", "message": "backup written", "event": "backup_ok"}'
+
+
+def test_alertcheck_is_quiet_on_a_healthy_shop(tmp_path, receiver):
+    done = run_alertcheck(tmp_path, receiver, services=HEALTHY, backup_log=BACKUP_OK,
+                          api_log='{"message": "request", "status": 200}')
+    assert done.returncode == 0, done.stderr
+    assert receiver["alerts"] == []
+
+
+def test_alertcheck_posts_every_problem_to_the_webhook(tmp_path, receiver):
+    receiver["ready_status"] = 503
+    api_log = "\n".join('{"message": "request", "status": 503}' for _ in range(25))
+    done = run_alertcheck(tmp_path, receiver, services=HEALTHY.replace("api 3/3", "api 1/3"),
+                          backup_log='{"event": "backup_failed", "error": "NoSuchBucket"}', api_log=api_log)
+    assert done.returncode == 1
+    (alert,) = receiver["alerts"]
+    text = alert["text"]
+    assert "openmerce_api runs 1 of 3 tasks" in text
+    assert "no successful backup" in text
+    assert "/ready does not answer 200" in text
+    assert "25 API answers with status 5xx" in text
+    assert "migrate" not in text  # the finished one-off task is not a missing replica
