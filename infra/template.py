@@ -5,7 +5,11 @@ What an AWS reviewer expects is here: one function per capability (arm64 by defa
 CloudFront origin; per-function roles that may read exactly their own SSM secrets (through the parameters' KMS
 key) and send mail only as the SES identity; log groups with retention; alarms to an SNS topic; a payment webhook
 with reserved concurrency; an SQS trigger with a maximum concurrency; a failure destination for the expiry schedule;
-retained, versioned buckets; TLS to MySQL and Redis; SnapStart as an option (published versions behind an alias).
+retained, versioned buckets; TLS to MySQL and Redis; SnapStart as an option (published versions behind an alias);
+the caches' own allkeys-lru ElastiCache cluster; an API stage that only answers CloudFront (regional web ACL on a
+secret origin header) and a generated us-east-1 template for the edge web ACL's per-client rate limits
+(``render_edge`` → infra/edge-template.yaml); custom domain, TLS 1.2 and HSTS as parameters; API access logs, a
+dashboard, latency and mail-age alarms; SSM/SQS interface endpoints.
 """
 from __future__ import annotations
 
