@@ -112,6 +112,14 @@ def logout(refresh_token: str | None, access_token_value: str | None) -> None:
     sessions.logout(KIND, tokens.AUD_STAFF, refresh_token, access_token_value)
 
 
+def me(staff_id: int) -> dict:
+    """The signed-in member as the staff screens show it (roles as stored now), and whether it is the super admin."""
+    row = _row(staff_id)
+    if row is None or row["deleted_at"] is not None:
+        raise Unauthorized("not logged in or session expired")
+    return {**public(row), "super_admin": row["username"] == admin_username()}
+
+
 # ---------------------------------------------------------------- staff management (sys_admin)
 
 def list_staff() -> list[dict]:

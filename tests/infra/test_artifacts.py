@@ -242,6 +242,9 @@ def test_every_template_function_starts_in_bare_python_and_answers_real_events(f
 
     # public reads (MySQL + Redis, 2xx with real data)
     r = fleet.call("HealthFunction", api_event("GET", "/api/v1/health/ready"), 200)
+    # the desk's pages come from files inside its zip, with their Content-Security-Policy
+    r = fleet.call("DeskFunction", api_event("GET", "/desk"), 200)
+    assert r is None or ("frame-ancestors 'none'" in str(r.get("headers")) and "desk.js" in r["body"])
     r = fleet.call("CatalogueFunction", api_event("GET", "/api/v1/product"), 200)
     assert r is None or "Kopi Gayo" in r["body"]
     r = fleet.call("CatalogueFunction", api_event("GET", "/api/v1/category"), 200)
