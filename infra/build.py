@@ -51,7 +51,8 @@ def size_report(build_dir: str, fns) -> str:
 
 def _generated() -> dict[str, str]:
     spec = load_spec()
-    return {TEMPLATE_PATH: template.render(spec), configdoc.PATH: configdoc.render()}
+    return {TEMPLATE_PATH: template.render(spec), configdoc.PATH: configdoc.render(),
+            os.path.join(ROOT, "infra", "edge-template.yaml"): template.render_edge()}
 
 
 def main(argv=None) -> int:

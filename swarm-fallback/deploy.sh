@@ -13,7 +13,9 @@
 #   3. wait for that task's exit code — on failure print its log and stop: the running version keeps serving;
 #   4. only then deploy the stack with the new image everywhere; Swarm replaces API tasks one at a time
 #      (start-first, health-gated) and rolls back by itself when new tasks fail their healthcheck.
-# Exits non-zero if the migration failed or the rollout did not converge.
+# Exits non-zero if the migration failed or the rollout did not converge (still updating after
+# ROLLOUT_TIMEOUT_SECONDS, default 900, or rolled back). Refuses to start while an earlier deploy's migration task is
+# still running (it is never killed), and refuses the Midtrans sandbox unless MIDTRANS_SANDBOX=true.
 set -euo pipefail
 cd "$(dirname "$0")"
 # Non-secret settings (DOMAIN, ACME_EMAIL, SMTP_HOST, IMAGE, ...) may live in swarm-fallback/.env; secrets never do.
@@ -22,6 +24,17 @@ if [ -f .env ]; then set -a; . ./.env; set +a; fi
 [ "$TAG" != "latest" ] || { echo "deploy: refusing the mutable tag 'latest'" >&2; exit 2; }
 STACK=${STACK:-openmerce}
 MIGRATE_TIMEOUT_SECONDS=${MIGRATE_TIMEOUT_SECONDS:-600}
+ROLLOUT_TIMEOUT_SECONDS=${ROLLOUT_TIMEOUT_SECONDS:-900}
+: "${MIDTRANS_BASE_URL_SNAP:?set MIDTRANS_BASE_URL_SNAP (production: https://app.midtrans.com/snap/v1)}"
+: "${MIDTRANS_BASE_URL_CORE_API:?set MIDTRANS_BASE_URL_CORE_API (production: https://api.midtrans.com)}"
+case "$MIDTRANS_BASE_URL_SNAP $MIDTRANS_BASE_URL_CORE_API" in
+  *sandbox*)
+    if [ "${MIDTRANS_SANDBOX:-false}" != "true" ]; then
+      echo "deploy: the Midtrans URLs point at the sandbox: no real payment would ever arrive. Set the production" \
+           "URLs, or MIDTRANS_SANDBOX=true for a staging shop" >&2
+      exit 2
+    fi ;;
+esac
 NEW_IMAGE="$IMAGE:$TAG"
 export MIGRATE_IMAGE="$NEW_IMAGE"
 
@@ -35,9 +48,21 @@ if [ -n "$current" ]; then
   hold=(IMAGE="${current%:*}" TAG="${current##*:}")
 else
   echo "deploy: first deployment of $STACK: starting the data services before migrating"
-  hold=(API_REPLICAS=0 IMAGES_REPLICAS=0 EXPIRY_REPLICAS=0)
+  hold=(API_REPLICAS=0 IMAGES_REPLICAS=0 EXPIRY_REPLICAS=0 BACKUP_REPLICAS=0)
 fi
 
+# A migration an earlier deploy gave up waiting for may still be running: never kill it halfway (the runner is
+# restartable, but a killed ALTER is work thrown away and a lock released at a random point).
+previous=$(docker service ps --no-trunc --quiet "${STACK}_migrate" 2>/dev/null | head -n 1 || true)
+if [ -n "$previous" ]; then
+  state=$(docker inspect --format '{{.Status.State}}' "$previous" 2>/dev/null || echo gone)
+  case "$state" in
+    new|pending|assigned|accepted|preparing|ready|starting|running)
+      echo "deploy: the migration task of an earlier deploy is still $state; wait for it" \
+           "(docker service logs -f ${STACK}_migrate) and deploy again" >&2
+      exit 1 ;;
+  esac
+fi
 # A fresh migrate service every time, so its only task is this rollout's.
 docker service rm "${STACK}_migrate" >/dev/null 2>&1 || true
 for _ in $(seq 1 30); do
@@ -66,7 +91,9 @@ while [ "$SECONDS" -lt "$deadline" ]; do
   sleep 3
 done
 if [ -z "$migrated" ]; then
-  echo "deploy: the migration task did not finish within ${MIGRATE_TIMEOUT_SECONDS}s; nothing else was updated" >&2
+  echo "deploy: the migration task did not finish within ${MIGRATE_TIMEOUT_SECONDS}s; nothing else was updated." \
+       "It keeps running (never killed): follow it with docker service logs -f ${STACK}_migrate, deploy again" \
+       "once it has finished" >&2
   docker service logs --raw --tail 50 "${STACK}_migrate" >&2 || true
   exit 1
 fi
@@ -74,14 +101,23 @@ fi
 echo "deploy: migrations applied; rolling out $NEW_IMAGE"
 docker stack deploy --with-registry-auth --prune --detach=false -c stack.yml "$STACK"
 
-for svc in api images expiry; do
+# "live" only when every application role's update has completed: an update still running, paused or rolled back
+# (or still running at the deadline) is a failed deploy, whatever the exit code of `stack deploy` said
+rollout_deadline=$((SECONDS + ROLLOUT_TIMEOUT_SECONDS))
+for svc in api images expiry backup; do
   echo "deploy: waiting for ${STACK}_$svc"
-  for _ in $(seq 1 60); do
+  while :; do
     state=$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{else}}completed{{end}}' "${STACK}_$svc")
     case "$state" in
       completed) break ;;
-      rollback_completed|rollback_paused|paused) echo "deploy: ${STACK}_$svc update failed ($state)" >&2; exit 1 ;;
+      rollback_started|rollback_completed|rollback_paused|paused)
+        echo "deploy: ${STACK}_$svc update failed ($state); the previous version keeps (or goes back to) serving" >&2
+        exit 1 ;;
     esac
+    if [ "$SECONDS" -ge "$rollout_deadline" ]; then
+      echo "deploy: ${STACK}_$svc is still '$state' after ${ROLLOUT_TIMEOUT_SECONDS}s; not reporting it live" >&2
+      exit 1
+    fi
     sleep 5
   done
 done

@@ -7,6 +7,8 @@
 #            one-off task before the application roles are updated)
 # images and expiry touch HEARTBEAT_FILE while their loop is alive; their healthcheck (healthcheck.py heartbeat)
 # reads it. The API's healthcheck is `healthcheck.py live` (GET /api/v1/health, which never touches MySQL).
+#   backup   a backup to the second location every BACKUP_INTERVAL_SECONDS (tools/admin/backup.py); heartbeat after
+#            each success
 #   admin    any admin CLI command: `admin create-staff ...`
 set -eu
 # boto3 has no *_FILE convention: export the object-store keys from their Docker secrets.
@@ -42,6 +44,7 @@ case "$role" in
       sleeper=""
     done ;;
   migrate) python "$(dirname "$0")/wait_for_db.py" && exec python -m tools.admin migrate "$@" ;;
+  backup)  exec python -m tools.admin backup --loop "$@" ;;
   admin)   exec python -m tools.admin "$@" ;;
   *)       exec "$role" "$@" ;;
 esac

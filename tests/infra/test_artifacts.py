@@ -126,7 +126,7 @@ def lambda_world(aws, auth_redis, lambda_db_user, areas, freight_rates, template
 
     redis.Redis(host="127.0.0.1", port=redis_port, password=redis_password).flushall()  # no cache from another test
     db_user, db_password = lambda_db_user
-    secret_values = {"DB_PASS": db_password, "REDIS_PASS": redis_password,
+    secret_values = {"DB_PASS": db_password, "REDIS_PASS": redis_password, "REDIS_CACHE_PASS": redis_password,
                      "JWT_KEY_CUSTOMER": secrets.token_urlsafe(32), "JWT_KEY_STAFF": secrets.token_urlsafe(32),
                      "ADMIN_PASSWORD": "Adm1n#" + secrets.token_hex(6), "MIDTRANS_SERVER_KEY": midtrans.server_key}
     # FREIGHT_AUTHORIZATION is left out on purpose: an optional secret the operator did not create is unset
@@ -145,6 +145,9 @@ def lambda_world(aws, auth_redis, lambda_db_user, areas, freight_rates, template
         "MailFrom": MAIL_FROM, "MidtransBaseUrlSnap": midtrans.base_url + "/snap/v1",
         "MidtransBaseUrlCoreApi": midtrans.base_url, "OriginalsBucket": ORIGINALS, "PublicBucket": PUBLIC,
         "MailQueue": mail_queue,
+        # the template's own cache cluster (allkeys-lru): here the same local Redis
+        "CacheReplicationGroup.PrimaryEndPoint.Address": "127.0.0.1",
+        "CacheReplicationGroup.PrimaryEndPoint.Port": str(redis_port), "RedisCacheTls": "false",
     })
     extra_env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
                  "AWS_ENDPOINT_URL": aws}

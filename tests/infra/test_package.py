@@ -73,7 +73,9 @@ def test_the_template_has_what_a_production_review_expects():
             assert alarm["MetricName"] == metric and alarm["AlarmActions"] == [{"Ref": "AlarmTopicArn"}]
         if "AutoPublishAlias" in props:
             assert props["SnapStart"] == {"ApplyOn": {"Fn::If": ["SnapStartOn", "PublishedVersions", "None"]}}
-    assert functions["PaymentsFunction"]["Properties"]["ReservedConcurrentExecutions"] >= 1
+    reserved = functions["PaymentsFunction"]["Properties"]["ReservedConcurrentExecutions"]["Fn::If"]
+    assert reserved[1] == {"Ref": "WebhookReservedConcurrency"}
+    assert int(template["Parameters"]["WebhookReservedConcurrency"]["Default"]) >= 1
     queue_event = functions["ImagesConvertImagesFunction"]["Properties"]["Events"]["Queue"]["Properties"]
     assert queue_event["ScalingConfig"]["MaximumConcurrency"] >= 2
     schedule = functions["CheckoutExpireOrdersFunction"]["Properties"]

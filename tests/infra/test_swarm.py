@@ -40,7 +40,9 @@ STACK = os.path.join(FALLBACK, "stack.yml")
 DOCKERFILE = os.path.join(FALLBACK, "Dockerfile")
 ENTRYPOINT = os.path.join(FALLBACK, "entrypoint.sh")
 ENV = {"DOMAIN": "shop.example.com", "ACME_EMAIL": "ops@example.com", "IMAGE": "ghcr.io/acme/openmerce",
-       "TAG": "1.0.0", "SMTP_HOST": "smtp.example.com", "MIGRATE_IMAGE": "ghcr.io/acme/openmerce:1.0.0"}
+       "TAG": "1.0.0", "SMTP_HOST": "smtp.example.com", "MIGRATE_IMAGE": "ghcr.io/acme/openmerce:1.0.0",
+       "MIDTRANS_BASE_URL_SNAP": "https://app.midtrans.com/snap/v1",
+       "MIDTRANS_BASE_URL_CORE_API": "https://api.midtrans.com", "BACKUP_S3_BUCKET": "acme-shop-backups"}
 APP_ROLES = ("api", "images", "expiry", "migrate")
 DOCKER = shutil.which("docker")
 
@@ -182,7 +184,7 @@ def test_migrate_is_a_one_off_task_on_its_own_image(stack):
     migrate = stack["services"]["migrate"]
     assert migrate["image"] == ENV["MIGRATE_IMAGE"]
     assert migrate["deploy"]["restart_policy"]["condition"] == "none"
-    assert migrate["command"] == ["migrate"]
+    assert migrate["command"] == ["migrate", "--create-buckets"]
 
 
 def _gunicorn_conf():
@@ -524,8 +526,9 @@ def test_deploy_migrates_with_the_new_image_before_the_roles_move(tmp_path):
         assert first["services"][role]["image"] == "ghcr.io/acme/openmerce:1.0.0", role
         assert second["services"][role]["image"] == "ghcr.io/acme/openmerce:2.0.0", role
     deploys = [i for i, c in enumerate(calls) if c.startswith("stack deploy")]
-    waited = [i for i, c in enumerate(calls) if c.startswith("inspect") and "Status.State" in c]
-    assert deploys[0] < waited[0] < deploys[1], calls
+    # (an inspect before the first deploy is the check that no earlier migration task still runs)
+    waited = [i for i, c in enumerate(calls) if c.startswith("inspect") and "Status.State" in c and i > deploys[0]]
+    assert waited and waited[0] < deploys[1], calls
     assert any(c.startswith("service rm openmerce_migrate") for c in calls[:deploys[0]])
 
 

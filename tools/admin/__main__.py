@@ -1,12 +1,15 @@
 """Admin CLI.
 
-    python -m tools.admin migrate [--create-database]   apply pending SQL migrations, ensure the super admin
+    python -m tools.admin migrate [--create-database] [--create-buckets]
+                                                        apply pending SQL migrations, ensure the super admin
     python -m tools.admin create-staff USERNAME --name N [--roles inv_user,sys_admin,fin_user]
                                                             (password from --password-file, STAFF_PASSWORD or a prompt)
     python -m tools.admin demo                          load demo data (idempotent)
     python -m tools.admin routes                        every HTTP route and the function that serves it
     python -m tools.admin upgrade-v1 --from V1_DB [--into DB | --in-place] [--dry-run] [--verify]
                                                             move a v1 shop here (docs/upgrade-from-v1.md)
+    python -m tools.admin backup [--loop] | backups | restore [--backup ID] [--force]
+                                                            backups to a second S3 location (tools/admin/backup.py)
 """
 from __future__ import annotations
 
@@ -29,6 +32,11 @@ def cmd_migrate(args) -> int:
         migrate.create_database_if_missing()
     applied = migrate.migrate()
     print(f"migrations: {len(applied)} applied, database up to date")
+    if args.create_buckets:
+        from tools.admin.backup import ensure_buckets
+
+        for name in ensure_buckets():
+            print(f"bucket {name!r} created")
     from functions.staff_auth import service as staff_service
 
     created = staff_service.ensure_super_admin()
@@ -89,6 +97,8 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("migrate", help="apply pending migrations and ensure the super admin")
     p.add_argument("--create-database", action="store_true", help="CREATE DATABASE DB_NAME first if missing")
+    p.add_argument("--create-buckets", action="store_true",
+                   help="create the image buckets in the object store when missing (Swarm)")
     p.set_defaults(func=cmd_migrate)
     p = sub.add_parser("create-staff", help="create a staff account")
     p.add_argument("username")
@@ -106,6 +116,7 @@ def main(argv=None) -> int:
         module.add_commands(sub)
     importlib.import_module("tools.devstack").add_commands(sub)  # dev: the local run
     importlib.import_module("tools.admin.upgrade_v1").add_commands(sub)
+    importlib.import_module("tools.admin.backup").add_commands(sub)  # backup, backups, restore
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -47,7 +47,7 @@ def _connect_args() -> dict:
             connect_timeout=config.get_int("DB_CONNECT_TIMEOUT", 3),
             read_timeout=config.get_int("DB_READ_TIMEOUT", 30),
             write_timeout=config.get_int("DB_WRITE_TIMEOUT", 30),
-            init_command="SET time_zone = '+00:00'",
+            init_command="SET time_zone = '+00:00'" if config.get_bool("DB_SESSION_TIME_ZONE", True) else None,
             ssl={"ca": config.get("DB_SSL_CA")} if config.get("DB_SSL_CA", "") else None,
         )
     return _settings
