@@ -4,8 +4,8 @@ never read or change another customer's rows (they simply do not exist for them:
 from __future__ import annotations
 
 from omauth import codes, ratelimit, sessions
-from omcommerce import cachekeys, catalog, orders
-from omcore import config, mail
+from omcommerce import cachekeys, catalog, notify, orders
+from omcore import config
 from omcore.errors import Conflict, NotFound, TooManyRequests, Unauthorized
 from omcore.log import get_logger
 from omdb import db
@@ -57,32 +57,19 @@ def update_profile(customer_id: str, changes: dict, new_email: str | None) -> di
         if db.query_one("SELECT id FROM customers WHERE email = %s", (new_email,)):
             # same answer as for a free address; any earlier pending change is dropped, as a new code would
             codes.discard("email-change", customer_id)
-            _send_quietly(mail.Message(
-                new_email, "Openmerce email change",
-                "Someone asked to move another Openmerce account to this email address, but this address already "
-                "belongs to an account, so nothing was changed.\n\nIf this was you, log in to the account that uses "
-                "this address instead. Otherwise you can ignore this message."))
+            notify.account_mail("account.email_taken", new_email)
             return {"pending_email": new_email}
         if codes.locked("email-change", customer_id, _code_daily_limit()):
             return {"pending_email": new_email}  # past today's wrong-code cap: a code could not be used anyway
-        code = codes.issue("email-change", customer_id, config.get_int("EMAIL_CHANGE_CODE_TTL_SECONDS", 900),
-                           {"email": new_email})
-        mail.send(mail.Message(new_email, "Openmerce email change",
-                               f"Your code to confirm this email address is: {code}\n\nIt is valid for 15 minutes. "
-                               "If you did not ask to change your email, ignore this message."))
+        ttl = config.get_int("EMAIL_CHANGE_CODE_TTL_SECONDS", 900)
+        code = codes.issue("email-change", customer_id, ttl, {"email": new_email})
+        notify.account_mail("account.email_change_code", new_email, code=code, minutes=notify.minutes(ttl))
         return {"pending_email": new_email}
     return {}
 
 
 def _code_daily_limit() -> int:
     return config.get_int("CODE_FAIL_PER_ACCOUNT_DAY", 20)
-
-
-def _send_quietly(message) -> None:
-    try:
-        mail.send(message)
-    except mail.MailError:
-        pass  # logged by the transport
 
 
 def confirm_email_change(customer_id: str, family: str | None, code, ip: str) -> dict:
@@ -108,7 +95,7 @@ def confirm_email_change(customer_id: str, family: str | None, code, ip: str) ->
         # the address was registered after the code was mailed to it: only its owner can have the code
         raise Conflict("email already registered") from None
     sessions.revoke_user(sessions.CUSTOMER, customer_id, except_family=family)
-    _send_quietly(_email_changed_notice(old_email, extra["email"]))
+    _email_changed_notice(old_email, extra["email"])
     return profile(customer_id)
 
 
@@ -117,18 +104,11 @@ def _mask(address: str) -> str:
     return f"{local[:2]}***@{domain}"
 
 
-def _email_changed_notice(old_email: str, new_email: str) -> mail.Message:
+def _email_changed_notice(old_email: str, new_email: str) -> None:
     from datetime import datetime, timezone
 
-    when = datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC")
-    return mail.Message(
-        old_email, "Openmerce: the email address of your account was changed",
-        f"On {when} the sign-in email address of your Openmerce account was changed from {old_email} to "
-        f"{_mask(new_email)}. Every other signed-in device was signed out.\n\n"
-        "If you made this change, there is nothing to do.\n\n"
-        "If you did not, someone else can use your account: reply to this message or contact our support at once "
-        "from this address (we can restore it to the account, and we will ask you about your recent orders to "
-        "confirm it is yours). Until then, password-reset codes go to the new address, not to this one.")
+    notify.account_mail("account.email_changed", old_email, old_email=old_email, new_email=_mask(new_email),
+                        when=datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC"))
 
 
 # ---------------------------------------------------------------- addresses

@@ -68,7 +68,7 @@ def test_a_cancel_records_the_mail_with_its_reason_and_returns_the_work_for_afte
     tx = FakeTx(AWAITING_PAYMENT)
     moved = orders.move(tx, 7, CANCELLED, actor_type=orders.CUSTOMER, actor_id="c", reason="at your request")
     assert (moved.previous, moved.order["status"]) == (AWAITING_PAYMENT, CANCELLED)
-    [(key, to, subject, body)] = tx.mails()
+    [(key, to, subject, body, _status)] = tx.mails()
     assert key == "order:7:cancelled" and to == "buyer@example.com" and "(at your request)" in body
     assert moved.after.mail_ids == [55]
     assert moved.after.cache_keys == product_keys(P1, P2)  # stock came back; nothing was ever sold
@@ -119,7 +119,8 @@ def test_which_caches_a_move_makes_stale(previous, target, product, sold):
 def test_every_mail_event_is_a_notify_template():
     from omcommerce import notify
 
-    assert set(orders.MAIL_EVENTS.values()) <= set(notify._SUBJECTS) and set(orders.MAIL_EVENTS) <= set(orders.STATUSES)
+    assert {"order." + e for e in orders.MAIL_EVENTS.values()} <= set(notify.TEMPLATES)
+    assert set(orders.MAIL_EVENTS) <= set(orders.STATUSES)
 
 
 def test_after_commit_work_adds_up_without_repeating_a_key():

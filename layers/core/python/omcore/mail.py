@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import smtplib
 import ssl
 import time
@@ -37,10 +38,17 @@ class Message:
     html: str | None = None
 
     def html_body(self) -> str:
+        """The HTML part: ``html`` when given, else the text's paragraphs in the shop's layout, a one-time code
+        ("... code is: 123456") set large."""
         if self.html:
             return self.html
-        paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in self.text.split("\n\n"))
-        return f"<!doctype html><html><body>{paragraphs}</body></html>"
+        paragraphs = "".join(f"<p>{_CODE.sub(_BIG_CODE, html.escape(p))}</p>" for p in self.text.split("\n\n"))
+        return ("<!doctype html><html><body style=\"font-family:sans-serif;max-width:560px;margin:auto\">"
+                f"{paragraphs}</body></html>")
+
+
+_CODE = re.compile(r"(code is: )(\d{6})\b")
+_BIG_CODE = r'\1<strong style="font-size:24px;letter-spacing:4px">\2</strong>'
 
 
 def sender() -> str:
