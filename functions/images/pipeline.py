@@ -20,6 +20,7 @@ from urllib.parse import unquote_plus
 
 from omcommerce import media
 from omcore import config
+from omcore import log as omlog
 from omcore.log import get_logger
 from omdb import db
 
@@ -437,12 +438,13 @@ def handle_sqs_event(sqs_event: dict) -> dict:
     """An SQS batch of S3 notifications; failed messages are reported for retry (partial batch response)."""
     failures, results = [], []
     for message in sqs_event.get("Records") or []:
-        try:
-            body = json.loads(message.get("body") or "{}")
-            if body.get("Event") == "s3:TestEvent":
-                continue
-            results.extend(handle_s3_event(body))
-        except Exception as exc:  # noqa: BLE001 - retried by SQS, dead-lettered after maxReceiveCount
-            log.warning("image message %s failed: %s", message.get("messageId"), type(exc).__name__)
-            failures.append({"itemIdentifier": message.get("messageId")})
+        with omlog.message_scope(message):
+            try:
+                body = json.loads(message.get("body") or "{}")
+                if body.get("Event") == "s3:TestEvent":
+                    continue
+                results.extend(handle_s3_event(body))
+            except Exception as exc:  # noqa: BLE001 - retried by SQS, dead-lettered after maxReceiveCount
+                log.warning("image message %s failed: %s", message.get("messageId"), type(exc).__name__)
+                failures.append({"itemIdentifier": message.get("messageId")})
     return {"batchItemFailures": failures, "results": results}

@@ -107,8 +107,12 @@ def main(argv=None) -> int:
     importlib.import_module("tools.devstack").add_commands(sub)  # dev: the local run
     importlib.import_module("tools.admin.upgrade_v1").add_commands(sub)
     args = parser.parse_args(argv)
+    from omcore import log
+
     try:
-        return args.func(args)
+        # one id per command run: the expiry loop's and the migration's lines (and the orders they bind) group by it
+        with log.scope(capability="admin", job=args.command):
+            return args.func(args)
     except config.ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -28,6 +28,7 @@ import threading
 
 from omcommerce import media
 from omcore import config, kv
+from omcore import log as omlog
 from omcore.log import get_logger
 
 log = get_logger("images.worker")
@@ -111,7 +112,8 @@ def run(stop: threading.Event | None = None, *, block_seconds: float = 0.5) -> N
                 log.info("redis reachable again, image queue resumed")
             if raw is None:
                 continue
-            _handle(pipeline, client, processing, raw, stop)
+            with omlog.scope(capability="images", job="image_worker"):  # a fresh id per event
+                _handle(pipeline, client, processing, raw, stop)
     finally:
         heartbeat.remove()
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from omcore import config, mail
+from omcore import log as omlog
 from omcore.log import get_logger
 from omdb import db
 
@@ -207,14 +208,15 @@ def handle_queue_event(sqs_event: dict) -> dict:
     it). A transport error is not a failed message: the row is back to pending and the sweep retries it."""
     failures = []
     for record in sqs_event.get("Records") or []:
-        try:
-            outbox_id = int(str(record.get("body", "")).strip())
-        except ValueError:
-            log.warning("mail queue: ignored a message that names no outbox row")
-            continue
-        try:
-            deliver(outbox_id)
-        except Exception as exc:  # noqa: BLE001 - SQS retries this message
-            log.warning("mail %s: delivery failed: %s", outbox_id, type(exc).__name__)
-            failures.append({"itemIdentifier": record.get("messageId", "")})
+        with omlog.message_scope(record):
+            try:
+                outbox_id = int(str(record.get("body", "")).strip())
+            except ValueError:
+                log.warning("mail queue: ignored a message that names no outbox row")
+                continue
+            try:
+                deliver(outbox_id)
+            except Exception as exc:  # noqa: BLE001 - SQS retries this message
+                log.warning("mail %s: delivery failed: %s", outbox_id, type(exc).__name__)
+                failures.append({"itemIdentifier": record.get("messageId", "")})
     return {"batchItemFailures": failures}
