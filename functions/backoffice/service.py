@@ -411,6 +411,6 @@ def _run_move(move) -> dict:
     except orders.OrderNotFound:
         raise NotFound("order not found") from None
     except orders.IllegalTransition as exc:
-        raise Conflict(str(exc), current_status=exc.current) from None
+        raise Conflict(str(exc), code="illegal_transition", current_status=exc.current) from None
     moved.after.run()
     return {"id": int(moved.order["id"]), "status": moved.order["status"]}

@@ -2,7 +2,7 @@
 from omauth import guards
 from omcore.errors import BadRequest
 from omcore.http import Reply, Routes
-from omcore.spec import Spec, boolean, integer, query_id, uuid
+from omcore.spec import BOOLEAN, INTEGER, STRING, Spec, arr, boolean, integer, obj, query_id, uuid
 
 from . import service
 
@@ -10,7 +10,12 @@ routes = Routes(__name__)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-@routes.route("/api/v1/customer/cart", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec())
+CART_LINE = obj("id", "name", "price", "image", "quantity", "curr_stock", "checked", id=STRING, name=STRING,
+                price=INTEGER, image=STRING, quantity=INTEGER, curr_stock=INTEGER, checked=BOOLEAN)
+
+
+@routes.route("/api/v1/customer/cart", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec(),
+              responses={200: arr(CART_LINE)})
 def get_cart(req):
     """The cart lines with current stock ([] when empty).
 

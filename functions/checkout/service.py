@@ -67,7 +67,7 @@ def _parcels(lines) -> list[dict]:
 def pre_items(customer_id: str) -> list[dict]:
     lines = [line for line in _checked_lines(db, customer_id) if line["stock"] >= line["quantity"]]
     if not lines:
-        raise Conflict(NOTHING_SELECTED)
+        raise Conflict(NOTHING_SELECTED, code="nothing_selected")
     return [{"id": from_bin(line["id"]), "name": line["name"], "price": int(line["price"]),
              "image": catalog.image_file(line["image_id"]),
              "quantity": int(line["quantity"])} for line in lines]
@@ -86,7 +86,7 @@ def pre_freight(customer_id: str, address_id) -> list[dict]:
     address = _address(customer_id, address_id)
     lines = [line for line in _checked_lines(db, customer_id) if line["stock"] >= line["quantity"]]
     if not lines:
-        raise Conflict(NOTHING_SELECTED)
+        raise Conflict(NOTHING_SELECTED, code="nothing_selected")
     return freight.choices(int(address["shipping_area_refer"]), _parcels(lines))
 
 
@@ -110,7 +110,7 @@ def _replay(existing: dict, fingerprint: str) -> dict:
     stored = existing.get("idempotency_fingerprint")
     if stored is not None and stored != fingerprint:
         raise ApiError("this Idempotency-Key was already used for another checkout request (another address or"
-                       " courier); send a new key for a new checkout", status=422)
+                       " courier); send a new key for a new checkout", status=422, code="idempotency_key_reused")
     return _answer_for(existing)
 
 
@@ -119,8 +119,9 @@ def _answer_for(existing: dict) -> dict:
         return {"token": existing["payment_token"], "redirect_url": existing["payment_redirect_url"],
                 "order_id": int(existing["id"])}
     if existing["status"] == orders.AWAITING_PAYMENT:
-        raise Conflict("this checkout is still being processed, please wait a moment")
-    raise Conflict("this checkout already ended (order #%d is %s)" % (existing["id"], existing["status"]))
+        raise Conflict("this checkout is still being processed, please wait a moment", code="checkout_in_progress")
+    raise Conflict("this checkout already ended (order #%d is %s)" % (existing["id"], existing["status"]),
+                   code="checkout_ended")
 
 
 def _lock_customer(customer_id: str) -> bool:
@@ -140,7 +141,7 @@ def place_order(customer_id: str, address_id, courier_code: str, idempotency_key
     if existing:
         return _replay(existing, fingerprint)
     if not _lock_customer(customer_id):
-        raise Conflict("a checkout for this account is already in progress")
+        raise Conflict("a checkout for this account is already in progress", code="checkout_in_progress")
     try:
         return _place_order(customer_id, address_id, courier_code, idempotency_key, fingerprint)
     finally:
@@ -158,7 +159,8 @@ def _check_unpaid_limit(customer_id: str) -> None:
                               (to_bin(customer_id), *UNPAID_STATES))["n"])
     if unpaid >= limit:
         raise Conflict(f"you already have {unpaid} unpaid orders (at most {limit} at a time): pay or cancel one of"
-                       f" them before placing a new order", unpaid_orders=unpaid, max_unpaid_orders=limit)
+                       f" them before placing a new order", code="too_many_unpaid", unpaid_orders=unpaid,
+                       max_unpaid_orders=limit)
 
 
 def check_quantities(lines, limit: int) -> None:
@@ -166,7 +168,7 @@ def check_quantities(lines, limit: int) -> None:
     over = [line for line in lines if int(line["quantity"]) > limit]
     if over:
         raise Conflict(f"at most {limit} units of one product per order; too many of: "
-                       + ", ".join(line["name"] for line in over),
+                       + ", ".join(line["name"] for line in over), code="quantity_limit",
                        products=[{"id": from_bin(line["id"]), "name": line["name"], "requested": int(line["quantity"]),
                                   "max_quantity": limit} for line in over])
 
@@ -177,7 +179,7 @@ def check_stock(lines) -> None:
     the locked re-check of ``stock.reserve`` stays the rule."""
     gone = [line for line in lines if int(line["stock"]) < int(line["quantity"])]
     if gone:
-        raise Conflict("not enough stock for: " + ", ".join(line["name"] for line in gone),
+        raise Conflict("not enough stock for: " + ", ".join(line["name"] for line in gone), code="out_of_stock",
                        products=[{"id": from_bin(line["id"]), "name": line["name"], "requested": int(line["quantity"]),
                                   "available": int(line["stock"])} for line in gone])
 
@@ -190,7 +192,7 @@ def check_amount(amount: int, what: str) -> None:
     """Rule: one payment carries at most ``orders.MAX_ORDER_AMOUNT`` IDR."""
     if amount > orders.MAX_ORDER_AMOUNT:
         raise Conflict(f"the {what} of {amount:,} IDR is above the {orders.MAX_ORDER_AMOUNT:,} IDR one payment can"
-                       f" carry: order fewer units", max_amount=orders.MAX_ORDER_AMOUNT)
+                       f" carry: order fewer units", code="amount_too_large", max_amount=orders.MAX_ORDER_AMOUNT)
 
 
 def _place_order(customer_id: str, address_id, courier_code: str, idempotency_key: str | None,
@@ -201,14 +203,14 @@ def _place_order(customer_id: str, address_id, courier_code: str, idempotency_ke
     _check_unpaid_limit(customer_id)
     preview = _checked_lines(db, customer_id)
     if not preview:
-        raise Conflict(NOTHING_SELECTED)
+        raise Conflict(NOTHING_SELECTED, code="nothing_selected")
     check_quantities(preview, max_line_quantity())
     check_stock(preview)
     check_amount(items_total(preview), "items total")
     parcels = _parcels(preview)
     choice = freight.price_for(int(address["shipping_area_refer"]), parcels, courier_code)  # outside the transaction
     if choice is None:
-        raise Conflict("invalid courier code")
+        raise Conflict("invalid courier code", code="invalid_courier")
     freight_cost = int(choice["rates"])
     check_amount(sum(p["value"] for p in parcels) + freight_cost, "order total (items and freight)")
     customer = db.query_one("SELECT first_name, last_name, email, phone_number FROM customers WHERE id = %s",
@@ -221,7 +223,7 @@ def _place_order(customer_id: str, address_id, courier_code: str, idempotency_ke
         short = [{"id": s["id"], "name": names.get(s["id"], ""), "requested": s["requested"],
                   "available": s["available"]} for s in exc.shortages]
         raise Conflict("not enough stock for: " + ", ".join(s["name"] or s["id"] for s in short),
-                       products=short) from None
+                       code="out_of_stock", products=short) from None
     except DuplicateKey:
         existing = _existing(customer_id, idempotency_key)
         if existing:
@@ -238,9 +240,9 @@ def _write_order_and_reserve(tx, customer_id: str, address: dict, parcels: list[
     items, reserve the stock, record the initial state. Returns (order id, the locked lines)."""
     lines = _checked_lines(tx, customer_id, lock=True)
     if not lines:
-        raise Conflict(NOTHING_SELECTED)
+        raise Conflict(NOTHING_SELECTED, code="nothing_selected")
     if _parcels(lines) != parcels:
-        raise Conflict("your cart changed while checking out, please review it and try again")
+        raise Conflict("your cart changed while checking out, please review it and try again", code="cart_changed")
     item_cost = items_total(lines)
     check_amount(item_cost + freight_cost, "order total (items and freight)")
     expires = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=payment_window_hours())
@@ -276,7 +278,8 @@ def _open_payment(order_id: int, lines: list[dict], freight_cost: int, courier_c
             tx, order_id, orders.CANCELLED, actor_type=orders.SYSTEM, note="payment provider unavailable",
             updates={"status_description": "payment provider unavailable, nothing was charged"}, mail=False)
         ).after.run()
-        raise BadGateway("the payment provider is unavailable, nothing was charged: please try again") from None
+        raise BadGateway("the payment provider is unavailable, nothing was charged: please try again",
+                         code="payment_provider_unavailable") from None
 
 
 def _store_payment_page(customer_id: str, order_id: int, lines: list[dict], snap: dict) -> orders.AfterCommit:
@@ -318,7 +321,8 @@ def cancel(customer_id: str, order_id: int) -> dict:
     try:
         after = db.run_in_transaction(cancel_and_release)
     except orders.IllegalTransition as exc:
-        raise Conflict(f"the order can no longer be cancelled (it is {exc.current})") from None
+        raise Conflict(f"the order can no longer be cancelled (it is {exc.current})", code="illegal_transition",
+                       current_status=exc.current) from None
     _expire_at_midtrans(order_id)
     after.run()
     return {"id": order_id, "status": "cancel"}

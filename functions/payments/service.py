@@ -70,19 +70,19 @@ def handle(raw: str) -> dict:
         payload = None
     if not isinstance(payload, dict) or any(not isinstance(payload.get(k), str) for k in REQUIRED):
         _store(raw, payload if isinstance(payload, dict) else None, "malformed", None, False)
-        raise BadRequest("malformed notification")
+        raise BadRequest("malformed notification", code="malformed_notification")
     if not midtrans.signature_valid(payload):
         _store(raw, payload, "bad_signature", None, False)
-        raise Unauthorized("invalid signature")
+        raise Unauthorized("invalid signature", code="invalid_signature")
     order_id = midtrans.parse_order_id(payload["order_id"])
     log_bind(order_id=order_id)
     row = db.query_one("SELECT id, gross_amount FROM orders WHERE id = %s", (order_id,)) if order_id else None
     if row is None:
         _store(raw, payload, "unknown_order", None, True)
-        raise NotFound("unknown order")
+        raise NotFound("unknown order", code="unknown_order")
     if not _same_amount(payload["gross_amount"], row["gross_amount"]):
         _store(raw, payload, "amount_mismatch", order_id, True)
-        raise BadRequest("gross_amount does not match the order")
+        raise BadRequest("gross_amount does not match the order", code="amount_mismatch")
     # the signature does not cover transaction_status: act only on what Midtrans itself confirms
     try:
         confirmed = midtrans.confirmed_status(order_id)
@@ -90,16 +90,18 @@ def handle(raw: str) -> dict:
         log.warning("notification for order %s not confirmed, Midtrans unavailable: %s", order_id, exc)
         _store(raw, payload, "unconfirmed_midtrans_unavailable", order_id, True)
         raise ServiceUnavailable("could not confirm the payment status with Midtrans; nothing was changed,"
-                                 " please retry") from None
+                                 " please retry", code="payment_provider_unavailable") from None
     if confirmed is None:
         log.warning("notification for order %s: Midtrans has no such transaction", order_id)
         _store(raw, payload, "unconfirmed_unknown_at_midtrans", order_id, True)
-        raise NotFound("Midtrans has no transaction for this order; nothing was changed")
+        raise NotFound("Midtrans has no transaction for this order; nothing was changed",
+                       code="unknown_at_payment_provider")
     if not _same_amount(confirmed["gross_amount"], row["gross_amount"]):
         log.error("order %s: Midtrans confirms gross_amount %s, the order's total is %s", order_id,
                   str(confirmed["gross_amount"])[:32], row["gross_amount"])
         _store(raw, payload, "confirmed_amount_mismatch", order_id, True, confirmed)
-        raise Conflict("Midtrans reports another gross_amount for this order; nothing was changed")
+        raise Conflict("Midtrans reports another gross_amount for this order; nothing was changed",
+                       code="amount_mismatch")
     effective = {
         "transaction_status": confirmed["transaction_status"],
         "fraud_status": confirmed.get("fraud_status") if isinstance(confirmed.get("fraud_status"), str) else None,
