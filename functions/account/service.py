@@ -61,7 +61,7 @@ def update_profile(customer_id: str, changes: dict, new_email: str | None) -> di
             return {"pending_email": new_email}
         if codes.locked("email-change", customer_id, _code_daily_limit()):
             return {"pending_email": new_email}  # past today's wrong-code cap: a code could not be used anyway
-        ttl = config.get_int("EMAIL_CHANGE_CODE_TTL_SECONDS", 900)
+        ttl = config.get_int("EMAIL_CHANGE_CODE_TTL_SECONDS")
         code = codes.issue("email-change", customer_id, ttl, {"email": new_email})
         notify.account_mail("account.email_change_code", new_email, code=code, minutes=notify.minutes(ttl))
         return {"pending_email": new_email}

@@ -38,17 +38,17 @@ LINES_SQL = ("SELECT ci.id AS line_id, p.id, p.name, p.description, p.price, p.w
 
 
 def payment_window_hours() -> int:
-    return config.get_int("PAYMENT_WINDOW_HOURS", 24)
+    return config.get_int("PAYMENT_WINDOW_HOURS")
 
 
 def max_unpaid_orders() -> int:
     """Orders a customer may have awaiting payment at once (0 or less: no limit)."""
-    return config.get_int("MAX_UNPAID_ORDERS_PER_CUSTOMER", 3)
+    return config.get_int("MAX_UNPAID_ORDERS_PER_CUSTOMER")
 
 
 def max_line_quantity() -> int:
     """The cart's per-product limit, enforced again at checkout (a line may predate a lowered limit)."""
-    return config.get_int("CART_MAX_QUANTITY", 999)
+    return config.get_int("CART_MAX_QUANTITY")
 
 
 UNPAID_STATES = (orders.AWAITING_PAYMENT, orders.PAYMENT_REVIEW)

@@ -40,7 +40,7 @@ class _TimeoutRequests:
 
 
 def base_order_id() -> str:
-    return config.get("MIDTRANS_BASE_ORDER_ID", "OPENMERCE")
+    return config.get("MIDTRANS_BASE_ORDER_ID")
 
 
 def midtrans_order_id(order_id: int) -> str:
@@ -104,10 +104,10 @@ def signature_valid(payload: dict) -> bool:
 
 
 def _configure(client):
-    timeout = float(config.get_int("MIDTRANS_TIMEOUT_SECONDS", 10))
+    timeout = float(config.get_int("MIDTRANS_TIMEOUT_SECONDS"))
     client.http_client.http_client = _TimeoutRequests(timeout)
-    snap = config.get("MIDTRANS_BASE_URL_SNAP", "https://app.sandbox.midtrans.com/snap/v1").rstrip("/")
-    core = config.get("MIDTRANS_BASE_URL_CORE_API", "https://api.sandbox.midtrans.com").rstrip("/")
+    snap = config.get("MIDTRANS_BASE_URL_SNAP").rstrip("/")
+    core = config.get("MIDTRANS_BASE_URL_CORE_API").rstrip("/")
     client.api_config.SNAP_SANDBOX_BASE_URL = client.api_config.SNAP_PRODUCTION_BASE_URL = snap
     client.api_config.CORE_SANDBOX_BASE_URL = client.api_config.CORE_PRODUCTION_BASE_URL = core
     return client
@@ -182,12 +182,12 @@ def confirmed_status(order_id: int) -> dict | None:
     import urllib.request
 
     mid = midtrans_order_id(order_id)
-    core = config.get("MIDTRANS_BASE_URL_CORE_API", "https://api.sandbox.midtrans.com").rstrip("/")
+    core = config.get("MIDTRANS_BASE_URL_CORE_API").rstrip("/")
     url = f"{core}/v2/{urllib.parse.quote(mid, safe='')}/status"
     token = base64.b64encode((config.get("MIDTRANS_SERVER_KEY") + ":").encode()).decode()
     request = urllib.request.Request(url, method="GET", headers={
         "Authorization": "Basic " + token, "Accept": "application/json"})
-    timeout = float(config.get_int("MIDTRANS_TIMEOUT_SECONDS", 10))
+    timeout = float(config.get_int("MIDTRANS_TIMEOUT_SECONDS"))
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:
             code, body = resp.status, resp.read(_STATUS_BODY_LIMIT)

@@ -59,14 +59,14 @@ def record(tx, event_key: str, message: mail.Message, *, suppressed: bool = Fals
 
 
 def delivery_mode() -> str:
-    mode = config.get("MAIL_DELIVERY", "inline").strip().lower()
+    mode = config.get("MAIL_DELIVERY").strip().lower()
     if mode not in ("inline", "sqs", "sweep"):
         raise config.ConfigError(f"MAIL_DELIVERY must be inline, sqs or sweep, got {mode!r}")
     return mode
 
 
 def max_attempts() -> int:
-    return max(1, config.get_int("MAIL_MAX_ATTEMPTS", 5))
+    return max(1, config.get_int("MAIL_MAX_ATTEMPTS"))
 
 
 def after_commit(ids, *, prompt: bool = False) -> None:

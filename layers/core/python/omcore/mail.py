@@ -52,7 +52,7 @@ _BIG_CODE = r'\1<strong style="font-size:24px;letter-spacing:4px">\2</strong>'
 
 
 def sender() -> str:
-    return config.get("MAIL_FROM", "Openmerce <noreply@openmerce.local>")
+    return config.get("MAIL_FROM")
 
 
 def to_email_message(msg: Message) -> EmailMessage:
@@ -70,8 +70,8 @@ def to_email_message(msg: Message) -> EmailMessage:
 class SmtpTransport:
     def send(self, msg: Message) -> None:
         host = config.get("SMTP_HOST")
-        port = config.get_int("SMTP_PORT", 587)
-        timeout = config.get_int("SMTP_TIMEOUT", 10)
+        port = config.get_int("SMTP_PORT")
+        timeout = config.get_int("SMTP_TIMEOUT")
         user = config.get("SMTP_USER", "")
         password = config.get("SMTP_PASS", "")
         mode = config.get("SMTP_SECURITY", "starttls" if port == 587 else ("tls" if port == 465 else "none"))
