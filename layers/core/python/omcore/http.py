@@ -191,7 +191,6 @@ class Routes:
         # functions.<capability>.routes → "<capability>": every log line of its requests says which capability
         parts = import_name.split(".")
         self.capability = parts[-2] if len(parts) >= 2 and parts[-1] == "routes" else import_name
-        self.table: list[tuple[str, tuple[str, ...], str]] = []
         self._contracts: list[Contract] = []
 
     def route(self, path: str, methods: Iterable[str] = ("GET",), *, guard: Callable | None = None,
@@ -212,12 +211,17 @@ class Routes:
                 return dispatch(self.blueprint.current_request, view, guard, limit, self.capability, specs)
 
             self.blueprint.route(path, methods=list(methods), content_types=["*/*"])(handler)
-            self.table.append((path, methods, view.__module__ + "." + view.__name__))
             self._contracts.append(Contract(path, methods, view, guard, body, query, headers, self.capability,
                                             responses, errors))
             return view
 
         return decorator
+
+    @property
+    def table(self) -> list[tuple[str, tuple[str, ...], str]]:
+        """(path, methods, dotted view name) for every route (``tools.admin routes``, docs/routes.md): a view of
+        the declared contracts, the one list the table keeps."""
+        return [(c.path, c.methods, c.view.__module__ + "." + c.view.__name__) for c in self._contracts]
 
     def described(self):
         """(path, methods, dotted view name, view, guard) for every route (OpenAPI generation, route checks)."""
