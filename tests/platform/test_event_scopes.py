@@ -119,3 +119,23 @@ def test_an_admin_command_runs_in_one_scope_that_binds_the_orders_it_moves(log_l
     about = [line for line in log_lines if line.get("order_id") == order_id]
     assert about and {line["capability"] for line in about} == {"admin"}
     assert len({line["request_id"] for line in about}) == 1
+
+
+def test_a_code_sent_by_the_mail_thread_logs_under_the_request_that_asked_for_it(api, log_lines, monkeypatch):
+    """Swarm (MAIL_DELIVERY=sweep): the api process's mail thread sends codes; a failed send is logged with the id
+    of the request that caused the mail, so a customer's "no code arrived" leads to the transport's error."""
+    from omcommerce import outbox
+    from omcore import mail
+
+    class Down:
+        def send(self, msg):
+            raise mail.MailError("smtp send failed: ConnectionRefusedError")
+
+    monkeypatch.setenv("MAIL_DELIVERY", "sweep")
+    monkeypatch.setattr(mail, "transport", lambda: Down())
+    resp = api.post("/api/v1/auth/register-1", json={"email": "new@example.com"})
+    assert resp.status == 200
+    outbox.wait_background()
+    [failed] = [line for line in log_lines if "attempt 1 failed" in line["message"]]
+    assert (failed["request_id"], failed["capability"], failed["job"]) == (resp.headers["x-request-id"], "auth",
+                                                                          "mail_thread")

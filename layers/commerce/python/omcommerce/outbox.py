@@ -105,17 +105,21 @@ def _background(ids) -> None:
 
         def run():
             while True:
-                outbox_id = _queue.get()
+                outbox_id, origin = _queue.get()
                 try:
-                    deliver(outbox_id)
+                    # the lines of this delivery carry the id of the request that caused the mail
+                    with omlog.scope(request_id=origin.get("request_id"), capability=origin.get("capability"),
+                                     job="mail_thread"):
+                        deliver(outbox_id)
                 except Exception as exc:  # noqa: BLE001 - the row stays pending or sending; the sweep has it
                     log.warning("mail %s: background delivery failed: %s", outbox_id, type(exc).__name__)
                 finally:
                     _queue.task_done()
 
         threading.Thread(target=run, name="mail-outbox", daemon=True).start()
+    origin = omlog.context()
     for outbox_id in ids:
-        _queue.put(outbox_id)
+        _queue.put((outbox_id, origin))
 
 
 def wait_background() -> None:
