@@ -80,7 +80,8 @@ def check_all(req):
     return Reply({"checked": service.set_all_checked(req.principal.id, state)})
 
 
-@routes.route("/api/v1/customer/cart-count", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec())
+@routes.route("/api/v1/customer/cart-count", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec(),
+              responses={200: obj("count", count=INTEGER)})
 def cart_count(req):
     """Number of lines in the cart: {count}.
 

@@ -33,6 +33,8 @@ def test_the_checkout_flow_answers_as_declared(shop, product, document):
     conforms(document, "GET", "/api/v1/customer/pre-freight",
              api.get(f"/api/v1/customer/pre-freight?id={shop.address_id}"))
     conforms(document, "GET", "/api/v1/customer/cart", api.get("/api/v1/customer/cart"))
+    conforms(document, "GET", "/api/v1/customer/cart-count", api.get("/api/v1/customer/cart-count"))
+    conforms(document, "GET", "/api/v1/customer/profile", api.get("/api/v1/customer/profile"))
     placed = conforms(document, "POST", "/api/v1/customer/checkout", shop.checkout())
     cancelled = api.delete(f"/api/v1/customer/checkout?id={placed['order_id']}")
     assert conforms(document, "DELETE", "/api/v1/customer/checkout", cancelled) == {"id": placed["order_id"],

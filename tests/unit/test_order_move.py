@@ -142,3 +142,19 @@ def test_no_service_changes_an_order_state_except_through_move():
                         if re.search(r"orders\.transition\(", fh.read()):
                             offenders.append(os.path.relpath(path, ROOT))
     assert offenders == []
+
+
+def test_no_code_sends_mail_except_the_outbox_deliverer():
+    """One way to send mail (issue 23, point 4): a service that called ``omcore.mail.send`` would put the mail
+    server's time (and its errors) back on the request path."""
+    offenders = []
+    for top in ("functions", "tools", "layers"):
+        for folder, _dirs, files in os.walk(os.path.join(ROOT, top)):
+            for name in files:
+                path = os.path.join(folder, name)
+                if name.endswith(".py") and not path.endswith(os.path.join("omcommerce", "outbox.py")):
+                    with open(path, encoding="utf-8") as fh:
+                        if re.search(r"\bmail\.send\(|\.send_email\(|smtplib\.", fh.read()) \
+                                and not path.endswith(os.path.join("omcore", "mail.py")):
+                            offenders.append(os.path.relpath(path, ROOT))
+    assert offenders == []
