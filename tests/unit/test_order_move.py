@@ -100,8 +100,8 @@ def test_an_illegal_move_raises_before_anything_is_written():
 
 
 @pytest.mark.parametrize("previous,target,product,sold", [
-    (AWAITING_PAYMENT, PAID, True, True),
-    (PAYMENT_REVIEW, PAID, True, True),
+    (AWAITING_PAYMENT, PAID, False, True),
+    (PAYMENT_REVIEW, PAID, False, True),
     (AWAITING_PAYMENT, PAYMENT_REVIEW, False, False),
     (AWAITING_PAYMENT, CANCELLED, True, False),
     (PAID, PACKED, False, False),

@@ -182,10 +182,10 @@ MAIL_EVENTS = {PAID: "paid", SHIPPED: "shipped", CANCELLED: "cancelled", REFUNDE
 
 def stale_caches(previous: str, target: str) -> tuple[bool, bool]:
     """Which caches of the order's products a move makes stale: ``(product, sold)``. The sold counters (and the
-    home page that shows them) change when the order enters or leaves the paid states; the product caches when stock
-    came back (a cancel or refund) or the sold count changed."""
+    home page that shows them) change when the order enters or leaves the paid states; the product caches when the
+    order gives its units back (a cancel or a refund)."""
     sold = (previous in PAID_STATES) != (target in PAID_STATES) or target in (PAID, REFUNDED)
-    product = target in (CANCELLED, REFUNDED) or sold
+    product = target in (CANCELLED, REFUNDED)
     return product, sold
 
 
