@@ -38,15 +38,15 @@ class Refused(Exception):
 def _settings():
     return {
         "max_bytes": media.max_bytes(),
-        "max_pixels": config.get_int("IMAGE_MAX_PIXELS", 40_000_000),
-        "max_frames": config.get_int("IMAGE_MAX_FRAMES", 300),
+        "max_pixels": config.get_int("IMAGE_MAX_PIXELS"),
+        "max_frames": config.get_int("IMAGE_MAX_FRAMES"),
         # width x height x frames: what decoding an animation costs, whatever its file size (a 1 KB GIF can
         # declare a 3000x3000 canvas and 40 frames of 1x1 pixel)
-        "max_total_pixels": config.get_int("IMAGE_MAX_TOTAL_PIXELS", 100_000_000),
-        "max_dimension": config.get_int("IMAGE_MAX_DIMENSION", 2048),
-        "quality": config.get_int("WEBP_QUALITY", 80),
-        "method": config.get_int("WEBP_METHOD", 1),  # measured: docs/images.md
-        "max_attempts": config.get_int("IMAGE_MAX_ATTEMPTS", 5),
+        "max_total_pixels": config.get_int("IMAGE_MAX_TOTAL_PIXELS"),
+        "max_dimension": config.get_int("IMAGE_MAX_DIMENSION"),
+        "quality": config.get_int("WEBP_QUALITY"),
+        "method": config.get_int("WEBP_METHOD"),  # measured: docs/images.md
+        "max_attempts": config.get_int("IMAGE_MAX_ATTEMPTS"),
     }
 
 

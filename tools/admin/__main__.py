@@ -32,7 +32,7 @@ def cmd_migrate(args) -> int:
     from functions.staff_auth import service as staff_service
 
     created = staff_service.ensure_super_admin()
-    print("super admin %r %s" % (config.get("ADMIN_USERNAME", "admin"), "created" if created else "already present"))
+    print("super admin %r %s" % (config.get("ADMIN_USERNAME"), "created" if created else "already present"))
     return 0
 
 

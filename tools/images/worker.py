@@ -43,7 +43,7 @@ def processing_list(worker_id: str | None = None) -> str:
 
 def block_timeout(block_seconds: float) -> float:
     """How long one BLMOVE may wait: at most half the Redis socket timeout, so the server always answers first."""
-    socket_timeout = config.get_int("REDIS_TIMEOUT_MS", 1000) / 1000
+    socket_timeout = config.get_int("REDIS_TIMEOUT_MS") / 1000
     return max(0.05, min(float(block_seconds), socket_timeout / 2))
 
 

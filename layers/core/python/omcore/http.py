@@ -307,7 +307,7 @@ def make_app(app_name: str, *route_sets: Routes, units: tuple) -> Chalice:
 
         snapstart.register(tuple(u for u in units if u in CAPABILITIES))
     app = Chalice(app_name=app_name)
-    app.debug = config.get_bool("CHALICE_DEBUG", False)
+    app.debug = config.get_bool("CHALICE_DEBUG")
     # exactly the binary types the API uses (the template declares the same): Chalice checks every response
     # against each entry, so its long default list cost ~25 µs per request
     app.api.binary_types = list(BINARY_TYPES)
