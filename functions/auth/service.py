@@ -5,7 +5,7 @@ HTTP answers and cookies.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from omauth import codes, passwords, ratelimit, sessions, tokens
 from omcommerce import notify
@@ -141,8 +141,7 @@ def register_complete(cookie: str | None, email: str, password: str, first_name:
 
 # ---------------------------------------------------------------- login and sessions
 
-@dataclass
-class Login:
+class Login(NamedTuple):  # not a dataclass: `dataclasses` + `inspect` stay out of the cold start
     access_token: str
     refresh_token: str | None
     remember_me: bool
@@ -209,7 +208,7 @@ def reset_start(email: str, ip: str) -> None:
     if codes.throttle("reset-mail", subject, _int("RESET_MAIL_THROTTLE_SECONDS", 60)):
         return notify.no_mail("auth.reset_code")
     code = codes.issue("reset", subject, _int("RESET_CODE_TTL_SECONDS", 900))
-    notify.account_mail("auth.reset_code", row["email"], code=code,
+    notify.account_mail("auth.reset_code", row["email"], code=code, page=notify.reset_page(),
                         minutes=notify.minutes(_int("RESET_CODE_TTL_SECONDS", 900)))
 
 

@@ -107,6 +107,6 @@ def test_every_template_renders_with_the_values_its_senders_pass():
     from omcommerce import notify
 
     assert "valid for 3 minutes" in notify.render("auth.reset_code", "a@example.com", code="123456",
-                                                  minutes=notify.minutes(200)).text
+                                                  minutes=notify.minutes(200), page=notify.reset_page()).text
     html = notify.render("auth.verification_code", "a@example.com", code="654321", minutes=5).html_body()
     assert '<strong style="font-size:24px;letter-spacing:4px">654321</strong>' in html

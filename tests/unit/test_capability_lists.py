@@ -11,7 +11,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def test_the_settings_registry_and_the_deployed_capabilities_agree():
-    assert sorted(settings.CAPABILITIES) == sorted(functions.CAPABILITIES)
+    """The registry splits them: data capabilities (``CAPABILITIES``, what ``ALL`` means) and the ones that only
+    serve files (``PAGE_CAPABILITIES``: no database, no Redis); together, and apart, they are the deployed list."""
+    registered = list(settings.CAPABILITIES) + list(getattr(settings, "PAGE_CAPABILITIES", ()))
+    assert sorted(registered) == sorted(functions.CAPABILITIES)
+    assert len(set(registered)) == len(registered)
 
 
 def test_every_capability_has_its_folder_and_every_folder_is_a_capability():
@@ -21,7 +25,7 @@ def test_every_capability_has_its_folder_and_every_folder_is_a_capability():
 
 
 def test_every_unit_a_setting_names_exists():
-    units = set(functions.CAPABILITIES) | {"container", "worker", "admin"}
+    units = set(functions.CAPABILITIES) | {"container", "worker", "admin"}  # page capabilities included
     unknown = {(s.name, u) for s in settings.SETTINGS if s.units != settings.ALL for u in s.units if u not in units}
     assert unknown == set()
 

@@ -46,6 +46,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "auth.reset_code": (
         SHOP + " password reset",
         "Your password reset code is: {code}\n\n"
+        "Enter it with your new password on {page}\n\n"
         "It is valid for {minutes} minutes and can be used once. If you did not ask to reset your password, ignore "
         "this email: your password stays unchanged."),
     "auth.password_changed": (
@@ -76,6 +77,15 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 def minutes(seconds: int) -> int:
     """A TTL setting as the whole minutes a mail names (at least 1)."""
     return max(1, int(seconds) // 60)
+
+
+def reset_page() -> str:
+    """Where a reset code is entered: the storefront's reset page (``functions/desk``), absolute when
+    ``STOREFRONT_URL`` is set."""
+    from omcore import config
+
+    base = config.get("STOREFRONT_URL", "").rstrip("/")
+    return f"{base}/account/reset" if base else "the shop's /account/reset page"
 
 
 def render(template: str, to: str, **values) -> mail.Message:

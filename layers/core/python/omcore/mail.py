@@ -9,19 +9,19 @@ Every message has a plain-text and an HTML body. Sending failures raise ``MailEr
 """
 from __future__ import annotations
 
-import html
 import os
-import re
-import smtplib
-import ssl
 import time
 import uuid
-from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import config
 from .log import get_logger
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+# smtplib, ssl, email and html are imported where a mail is built or sent: ~20 ms of the cold start of every
+# function that may send one, most of whose requests never do (docs/benchmarks.md)
 
 log = get_logger("mail")
 
@@ -30,8 +30,7 @@ class MailError(Exception):
     pass
 
 
-@dataclass
-class Message:
+class Message(NamedTuple):  # not a dataclass: keeps `dataclasses` + `inspect` out of the cold start
     to: str
     subject: str
     text: str
@@ -42,20 +41,26 @@ class Message:
         ("... code is: 123456") set large."""
         if self.html:
             return self.html
-        paragraphs = "".join(f"<p>{_CODE.sub(_BIG_CODE, html.escape(p))}</p>" for p in self.text.split("\n\n"))
+        import html
+        import re
+
+        paragraphs = "".join("<p>" + re.sub(_CODE, _BIG_CODE, html.escape(p)) + "</p>" for p in self.text.split("\n\n"))
         return ("<!doctype html><html><body style=\"font-family:sans-serif;max-width:560px;margin:auto\">"
                 f"{paragraphs}</body></html>")
 
 
-_CODE = re.compile(r"(code is: )(\d{6})\b")
-_BIG_CODE = r'\1<strong style="font-size:24px;letter-spacing:4px">\2</strong>'
+_CODE = r"(code is: )(\d{6})\b"  # a one-time code in a mail's text ...
+_BIG_CODE = r'\1<strong style="font-size:24px;letter-spacing:4px">\2</strong>'  # ... set large in its HTML
 
 
 def sender() -> str:
     return config.get("MAIL_FROM")
 
 
-def to_email_message(msg: Message) -> EmailMessage:
+def to_email_message(msg: Message) -> "EmailMessage":
+    from email.message import EmailMessage
+    from email.utils import formatdate, make_msgid
+
     em = EmailMessage()
     em["From"] = sender()
     em["To"] = msg.to
@@ -69,6 +74,9 @@ def to_email_message(msg: Message) -> EmailMessage:
 
 class SmtpTransport:
     def send(self, msg: Message) -> None:
+        import smtplib
+        import ssl
+
         host = config.get("SMTP_HOST")
         port = config.get_int("SMTP_PORT")
         timeout = config.get_int("SMTP_TIMEOUT")
