@@ -13,6 +13,7 @@ import os
 import time
 
 from omcore import config
+from omcore.errors import code_for
 from omcore.wsgi import make_wsgi_app
 
 from app import app as chalice_app
@@ -21,7 +22,7 @@ _CHUNK = 64 * 1024
 
 
 def _error(start_response, status: str, message: str):
-    body = json.dumps({"error": message}).encode()
+    body = json.dumps({"error": message, "code": code_for(int(status.split()[0]))}).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                             ("Connection", "close")])
     return [body]

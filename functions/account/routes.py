@@ -5,6 +5,7 @@ from omauth import guards
 from omcore.errors import BadRequest
 from omcore.http import Reply, Routes
 from omcore.spec import (
+    STRING,
     Spec,
     anything,
     choice,
@@ -12,6 +13,8 @@ from omcore.spec import (
     date,
     email,
     integer,
+    nullable,
+    obj,
     page_of,
     paged,
     paging,
@@ -62,7 +65,12 @@ ONE_TIME_CODE = {"oneOf": [{"type": "integer", "minimum": 100000, "maximum": 999
 
 # ---- profile
 
-@routes.route("/api/v1/customer/profile", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec())
+PROFILE = obj("email", "phone_number", "first_name", "last_name", "birth_date", "gender", email=STRING,
+              phone_number=STRING, first_name=STRING, last_name=STRING, birth_date=nullable(STRING), gender=STRING)
+
+
+@routes.route("/api/v1/customer/profile", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec(),
+              responses={200: PROFILE})
 def get_profile(req):
     """The customer's profile.
 

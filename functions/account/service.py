@@ -4,8 +4,8 @@ never read or change another customer's rows (they simply do not exist for them:
 from __future__ import annotations
 
 from omauth import codes, ratelimit, sessions
-from omcommerce import cachekeys, catalog, orders
-from omcore import config, mail
+from omcommerce import cachekeys, catalog, notify, orders
+from omcore import config
 from omcore.errors import Conflict, NotFound, TooManyRequests, Unauthorized
 from omcore.log import get_logger
 from omdb import db
@@ -57,32 +57,20 @@ def update_profile(customer_id: str, changes: dict, new_email: str | None) -> di
         if db.query_one("SELECT id FROM customers WHERE email = %s", (new_email,)):
             # same answer as for a free address; any earlier pending change is dropped, as a new code would
             codes.discard("email-change", customer_id)
-            _send_quietly(mail.Message(
-                new_email, "Openmerce email change",
-                "Someone asked to move another Openmerce account to this email address, but this address already "
-                "belongs to an account, so nothing was changed.\n\nIf this was you, log in to the account that uses "
-                "this address instead. Otherwise you can ignore this message."))
+            notify.account_mail("account.email_taken", new_email)
             return {"pending_email": new_email}
         if codes.locked("email-change", customer_id, _code_daily_limit()):
             return {"pending_email": new_email}  # past today's wrong-code cap: a code could not be used anyway
-        code = codes.issue("email-change", customer_id, config.get_int("EMAIL_CHANGE_CODE_TTL_SECONDS", 900),
+        ttl = config.get_int("EMAIL_CHANGE_CODE_TTL_SECONDS")
+        code = codes.issue("email-change", customer_id, ttl,
                            {"email": new_email, "from": current["email"].strip().lower()}, address=new_email)
-        mail.send(mail.Message(new_email, "Openmerce email change",
-                               f"Your code to confirm this email address is: {code}\n\nIt is valid for 15 minutes. "
-                               "If you did not ask to change your email, ignore this message."))
+        notify.account_mail("account.email_change_code", new_email, code=code, minutes=notify.minutes(ttl))
         return {"pending_email": new_email}
     return {}
 
 
 def _code_daily_limit() -> int:
     return config.get_int("CODE_FAIL_PER_ACCOUNT_DAY", 20)
-
-
-def _send_quietly(message) -> None:
-    try:
-        mail.send(message)
-    except mail.MailError:
-        pass  # logged by the transport
 
 
 def confirm_email_change(customer_id: str, family: str | None, code, ip: str) -> dict:
@@ -111,24 +99,17 @@ def confirm_email_change(customer_id: str, family: str | None, code, ip: str) ->
     # a reset code mailed to the old address, or any other pending code, opens nothing now
     codes.discard_account(customer_id, old_email, extra["email"])
     sessions.revoke_user(sessions.CUSTOMER, customer_id, except_family=family)
-    _send_quietly(_email_changed_notice(old_email))
+    _email_changed_notice(old_email)
     return profile(customer_id)
 
 
-def _email_changed_notice(old_email: str) -> mail.Message:
+def _email_changed_notice(old_email: str) -> None:
     """To the old address: what, when and how to recover — and nothing of the new address (even a masked one
     helps whoever reads this mailbox to guess it)."""
     from datetime import datetime, timezone
 
-    when = datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC")
-    return mail.Message(
-        old_email, "Openmerce: the email address of your account was changed",
-        f"On {when} the sign-in email address of your Openmerce account was changed from {old_email} to "
-        "another address. Every other signed-in device was signed out.\n\n"
-        "If you made this change, there is nothing to do.\n\n"
-        "If you did not, someone else can use your account: reply to this message or contact our support at once "
-        "from this address (we can restore it to the account, and we will ask you about your recent orders to "
-        "confirm it is yours). Until then, password-reset codes go to the new address, not to this one.")
+    notify.account_mail("account.email_changed", old_email, old_email=old_email,
+                        when=datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC"))
 
 
 # ---------------------------------------------------------------- addresses

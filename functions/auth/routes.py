@@ -1,7 +1,7 @@
 """Customer auth: /api/v1/auth/* and PATCH /api/v1/customer/creds. Translation only; rules live in service.py."""
 from omauth import cookies, guards, tokens
 from omcore.http import Reply, Routes
-from omcore.spec import Spec, anything, boolean, choice, date, email, text
+from omcore.spec import STRING, Spec, anything, boolean, choice, date, email, obj, text
 from omcore.validate import plausible_birth_date
 
 from . import service
@@ -63,7 +63,8 @@ def register_3(req):
 
 
 @routes.route("/api/v1/auth/login", methods=["POST"], query=Spec(),
-              body=Spec(email("email"), text("password", **PASSWORD), boolean("remember_me", required=False)))
+              body=Spec(email("email"), text("password", **PASSWORD), boolean("remember_me", required=False)),
+              responses={200: obj("first_name", "last_name", first_name=STRING, last_name=STRING)})
 def login(req):
     """Log in; sets ac_cus and ref_cus. Answers {first_name, last_name}.
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from omauth import codes, passwords, ratelimit, sessions, tokens
-from omcore import config, mail
+from omcommerce import notify
+from omcore import config
 from omcore.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
 from omcore.log import get_logger
 from omdb import db
 from omdb.errors import DuplicateKey
 from omdb.ids import from_bin, new_id, to_bin
-
-from . import mails
 
 log = get_logger("auth")
 
@@ -54,14 +53,6 @@ def limit_code_checks(ip: str) -> None:
                   message="too many verification attempts from your network, please try again later")
 
 
-def _send(message) -> None:
-    try:
-        mail.send(message)
-    except mail.MailError as exc:
-        log.error("could not send %r: %s", message.subject, exc)
-        raise
-
-
 def _limit_mail_per_ip(ip: str) -> None:
     ratelimit.hit("mail-ip", ip, limit=_int("MAIL_PER_IP_LIMIT", 10), window=_int("MAIL_PER_IP_WINDOW_SECONDS", 3600),
                   message="too many emails requested from your network, please try again later")
@@ -87,16 +78,17 @@ def register_start(email: str, ip: str) -> str:
     _limit_mail_per_ip(ip)
     wait = codes.throttle("register-mail", email, _int("MAIL_THROTTLE_SECONDS", 300))
     if wait:
-        raise Conflict("You have already requested a verification code. Please wait 5 minutes before requesting "
-                       "another one.", headers={"Retry-After": str(wait)})
+        raise Conflict("You have already requested a verification code. Please wait "
+                       f"{notify.minutes(_int('MAIL_THROTTLE_SECONDS', 300))} minutes before requesting another one.",
+                       headers={"Retry-After": str(wait)})
     if _customer_by_email(email) is not None:
         codes.discard("register", email)
-        _send(mails.already_registered(email))
+        notify.account_mail("auth.already_registered", email)
     elif codes.locked("register", email, code_daily_limit()):
         pass  # past today's wrong-code cap for this address: a code could not be used (register-2 answers 429)
     else:
         code = codes.issue("register", email, code_ttl())
-        _send(mails.verification_code(email, code, max(1, code_ttl() // 60)))
+        notify.account_mail("auth.verification_code", email, code=code, minutes=notify.minutes(code_ttl()))
     return tokens.issue(tokens.AUD_EMAIL, email, email_cookie_step1(), {"verified": False})
 
 
@@ -211,14 +203,16 @@ def reset_start(email: str, ip: str) -> None:
     _limit_mail_per_ip(ip)
     row = _customer_by_email(email)
     if row is None or row["deleted_at"] is not None:
+        notify.no_mail("auth.reset_code")  # the same work on the request path as a mailed code: no timing oracle
         return
     subject = from_bin(row["id"])
     if codes.locked("reset", subject, code_daily_limit()):
-        return
+        return notify.no_mail("auth.reset_code")
     if codes.throttle("reset-mail", subject, _int("RESET_MAIL_THROTTLE_SECONDS", 60)):
-        return
+        return notify.no_mail("auth.reset_code")
     code = codes.issue("reset", subject, _int("RESET_CODE_TTL_SECONDS", 900), address=row["email"])
-    _send(mails.reset_code(row["email"], code, max(1, _int("RESET_CODE_TTL_SECONDS", 900) // 60)))
+    notify.account_mail("auth.reset_code", row["email"], code=code, page=notify.reset_page(),
+                        minutes=notify.minutes(_int("RESET_CODE_TTL_SECONDS", 900)))
 
 
 def reset_finish(email: str, code, password: str, ip: str) -> None:
@@ -238,10 +232,7 @@ def reset_finish(email: str, code, password: str, ip: str) -> None:
     subject = _limit_subject(row, email)
     ratelimit.login_succeeded("login", subject, ip)
     ratelimit.account_recovered("login", subject)
-    try:
-        mail.send(mails.password_changed(row["email"]))
-    except mail.MailError:
-        pass  # logged by the transport; the reset itself succeeded
+    notify.account_mail("auth.password_changed", row["email"])
 
 
 def change_password(customer_id: str, family: str | None, old_password: str, new_password: str) -> None:
@@ -260,7 +251,4 @@ def change_password(customer_id: str, family: str | None, old_password: str, new
                (passwords.hash_password(new_password), to_bin(customer_id)))
     codes.discard_account(customer_id, row["email"])  # codes asked for with the old password die with it
     sessions.revoke_user(KIND, customer_id, except_family=family)
-    try:
-        mail.send(mails.password_changed(row["email"]))
-    except mail.MailError:
-        pass
+    notify.account_mail("auth.password_changed", row["email"])

@@ -6,6 +6,7 @@ from omcommerce.stock import MAX_STOCK
 from omcore.errors import BadRequest
 from omcore.http import Reply, Routes
 from omcore.spec import (
+    INTEGER,
     Multipart,
     Spec,
     boolean,
@@ -15,6 +16,7 @@ from omcore.spec import (
     file,
     integer,
     number,
+    obj,
     page_of,
     paging,
     query_id,
@@ -348,9 +350,14 @@ def sales(req):
     return Reply(service.sales_per_day(req.params["days"] or 30), headers=NO_STORE)
 
 
+# an order moved by staff (omcommerce.orders.move): its id and new state
+MOVED = obj("id", "status", id=INTEGER, status={"type": "string", "enum": list(orders.STATUSES)})
+
+
 @routes.route(f"{BASE}/inventory/order", methods=["PATCH"], guard=orders_guard, query=Spec(),
               body=Spec(integer("id", min=1, max=ORDER_ID_MAX), choice("status", service.STAFF_TARGETS),
-                        text("tracking_code", required=False, max_len=64), text("note", required=False, max_len=255)))
+                        text("tracking_code", required=False, max_len=64), text("note", required=False, max_len=255)),
+              responses={200: MOVED}, errors={409: ("illegal_transition",)})
 def patch_order(req):
     """Move an order through the state machine {id, status, tracking_code?, note?} (409 when illegal).
 
@@ -364,7 +371,8 @@ def patch_order(req):
 
 
 @routes.route(f"{BASE}/inventory/ship", methods=["POST"], guard=orders_guard, query=Spec(),
-              body=Spec(integer("order_id", min=1, max=ORDER_ID_MAX), text("tracking_code", max_len=64)))
+              body=Spec(integer("order_id", min=1, max=ORDER_ID_MAX), text("tracking_code", max_len=64)),
+              responses={200: MOVED}, errors={409: ("illegal_transition",)})
 def ship(req):
     """v1: mark an order shipped {order_id, tracking_code} (a paid order is packed on the way).
 

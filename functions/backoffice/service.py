@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from omcommerce import cachekeys, catalog, notify, orders, outbox, stock
+from omcommerce import cachekeys, catalog, orders, stock
 from omcommerce import media as images
 from omcore import kv
 from omcore.errors import BadRequest, Conflict, NotFound
@@ -462,12 +462,10 @@ def change_order_status(order_id: int, target: str, staff_id: int, tracking_code
     updates = {"courier_tracking_code": tracking_code} if tracking_code else {}
 
     def move_order(tx):
-        row = orders.lock_order(tx, order_id)
-        items = orders.order_items(tx, order_id)
-        return orders.transition(tx, order_id, target, actor_type=orders.STAFF, actor_id=staff_id, note=note,
-                                 updates=updates, locked=row, items=items), items
+        return orders.move(tx, order_id, target, actor_type=orders.STAFF, actor_id=staff_id, note=note,
+                           updates=updates)
 
-    return _run_transition(move_order)
+    return _run_move(move_order)
 
 
 def ship(order_id: int, staff_id: int, tracking_code: str) -> dict:
@@ -475,36 +473,25 @@ def ship(order_id: int, staff_id: int, tracking_code: str) -> dict:
 
     def pack_if_paid_then_ship(tx):
         row = orders.lock_order(tx, order_id)
+        before, items = orders.AfterCommit(), None
         if row["status"] == orders.PAID:
-            orders.transition(tx, order_id, orders.PACKED, actor_type=orders.STAFF, actor_id=staff_id, locked=row)
-        items = orders.order_items(tx, order_id)
-        return orders.transition(tx, order_id, orders.SHIPPED, actor_type=orders.STAFF, actor_id=staff_id,
-                                 updates={"courier_tracking_code": tracking_code}, locked=row, items=items), items
+            packed = orders.move(tx, order_id, orders.PACKED, actor_type=orders.STAFF, actor_id=staff_id, locked=row)
+            before, items = packed.after, packed.items
+        shipped = orders.move(tx, order_id, orders.SHIPPED, actor_type=orders.STAFF, actor_id=staff_id,
+                              updates={"courier_tracking_code": tracking_code}, locked=row, items=items)
+        shipped.after = before + shipped.after
+        return shipped
 
-    return _run_transition(pack_if_paid_then_ship)
+    return _run_move(pack_if_paid_then_ship)
 
 
-def _run_transition(move) -> dict:
-    """Run ``move(tx) -> (order row as written, its lines)`` in one transaction that also records the customer's
-    mail (shipped, cancelled, refunded), then deliver it and invalidate caches from what it returned."""
-
-    def move_and_record_mail(tx):
-        row, items = move(tx)
-        mail_id = None
-        if row["status"] in (orders.SHIPPED, orders.CANCELLED, orders.REFUNDED):
-            mail_id = notify.order_event(tx, int(row["id"]), row["status"], order=row)
-        return row, items, mail_id
-
+def _run_move(move) -> dict:
+    """Run ``move(tx) -> orders.Moved`` in one transaction, then its after-commit work (mail, caches)."""
     try:
-        row, items, mail_id = db.run_in_transaction(move_and_record_mail)
+        moved = db.run_in_transaction(move)
     except orders.OrderNotFound:
         raise NotFound("order not found") from None
     except orders.IllegalTransition as exc:
-        raise Conflict(str(exc), current_status=exc.current) from None
-    order_id = int(row["id"])
-    product_ids = [from_bin(pb) for pb in orders.product_ids(items)]
-    outbox.after_commit([mail_id])
-    cachekeys.invalidate_sold(*product_ids)
-    for pid in product_ids:
-        cachekeys.invalidate_product(pid, listing=False)
-    return {"id": order_id, "status": row["status"]}
+        raise Conflict(str(exc), code="illegal_transition", current_status=exc.current) from None
+    moved.after.run()
+    return {"id": int(moved.order["id"]), "status": moved.order["status"]}

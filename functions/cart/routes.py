@@ -2,7 +2,7 @@
 from omauth import guards
 from omcore.errors import BadRequest
 from omcore.http import Reply, Routes
-from omcore.spec import Spec, boolean, integer, query_id, uuid
+from omcore.spec import BOOLEAN, INTEGER, STRING, Spec, arr, boolean, integer, obj, query_id, uuid
 
 from . import service
 
@@ -10,7 +10,12 @@ routes = Routes(__name__)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-@routes.route("/api/v1/customer/cart", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec())
+CART_LINE = obj("id", "name", "price", "image", "quantity", "curr_stock", "checked", id=STRING, name=STRING,
+                price=INTEGER, image=STRING, quantity=INTEGER, curr_stock=INTEGER, checked=BOOLEAN)
+
+
+@routes.route("/api/v1/customer/cart", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec(),
+              responses={200: arr(CART_LINE)})
 def get_cart(req):
     """The cart lines with current stock ([] when empty).
 
@@ -75,7 +80,8 @@ def check_all(req):
     return Reply({"checked": service.set_all_checked(req.principal.id, state)})
 
 
-@routes.route("/api/v1/customer/cart-count", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec())
+@routes.route("/api/v1/customer/cart-count", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec(),
+              responses={200: obj("count", count=INTEGER)})
 def cart_count(req):
     """Number of lines in the cart: {count}.
 

@@ -1,18 +1,28 @@
 """Checkout: GET /customer/pre-items, GET /customer/pre-freight, POST/DELETE /customer/checkout."""
 from omauth import guards
 from omcore.http import Reply, Routes
-from omcore.spec import Spec, integer, pattern, query_id, text, uuid
+from omcore.spec import INTEGER, STRING, Spec, arr, integer, obj, pattern, query_id, text, uuid
 
 from . import service
 
 routes = Routes(__name__)
+PRE_ITEM = obj("id", "name", "price", "image", "quantity", id=STRING, name=STRING, price=INTEGER, image=STRING,
+               quantity=INTEGER)
+FREIGHT_CHOICE = obj("product_code", "courier_name", "product_name", "etd", "rates", product_code=STRING,
+                     courier_name=STRING, product_name=STRING, etd=STRING, rates=INTEGER)
+PAYMENT_PAGE = obj("token", "redirect_url", "order_id", token=STRING, redirect_url=STRING, order_id=INTEGER)
+CANCELLED = obj("id", "status", id=INTEGER, status=STRING)
+CHECKOUT_409 = ("nothing_selected", "out_of_stock", "cart_changed", "quantity_limit", "too_many_unpaid",
+                "amount_too_large", "invalid_courier", "checkout_in_progress", "checkout_ended",
+                "unpaid_units_limit")
 NO_STORE = {"Cache-Control": "no-store"}
 IDEMPOTENCY_KEY = pattern("Idempotency-Key", r"^[A-Za-z0-9_.:-]{8,80}$",
                           "Idempotency-Key must be 8 to 80 letters, digits or . _ : -", required=False,
                           description="a repeated submit with the same key returns the first order")
 
 
-@routes.route("/api/v1/customer/pre-items", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec())
+@routes.route("/api/v1/customer/pre-items", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec(),
+              responses={200: arr(PRE_ITEM)}, errors={409: ("nothing_selected",)})
 def pre_items(req):
     """The checked, in-stock cart lines that checkout will order.
 
@@ -23,7 +33,8 @@ def pre_items(req):
 
 
 @routes.route("/api/v1/customer/pre-freight", methods=["GET"], guard=guards.customer, body=Spec(),
-              query=query_id(description="one of the customer's addresses"))
+              query=query_id(description="one of the customer's addresses"),
+              responses={200: arr(FREIGHT_CHOICE)}, errors={409: ("nothing_selected",)})
 def pre_freight(req):
     """Shipping choices for the checked lines to one of the customer's addresses (?id=).
 
@@ -35,7 +46,9 @@ def pre_freight(req):
 
 
 @routes.route("/api/v1/customer/checkout", methods=["POST"], guard=guards.customer, query=Spec(),
-              body=Spec(uuid("address_code"), text("courier_code", max_len=64)), headers=Spec(IDEMPOTENCY_KEY))
+              body=Spec(uuid("address_code"), text("courier_code", max_len=64)), headers=Spec(IDEMPOTENCY_KEY),
+              responses={200: PAYMENT_PAGE},
+              errors={409: CHECKOUT_409, 422: ("idempotency_key_reused",), 502: ("payment_provider_unavailable",)})
 def checkout(req):
     """Place the order, reserve its stock and open the Midtrans payment: {token, redirect_url}.
     An Idempotency-Key header makes a repeated submit return the first order (422 when the key was first used with
@@ -56,7 +69,8 @@ def checkout(req):
 
 
 @routes.route("/api/v1/customer/checkout", methods=["DELETE"], guard=guards.customer, body=Spec(),
-              query=query_id(integer, min=1, max=2**63 - 1))
+              query=query_id(integer, min=1, max=2**63 - 1), responses={200: CANCELLED},
+              errors={409: ("illegal_transition",)})
 def cancel(req):
     """Cancel an unpaid order (?id=) and release its stock (idempotent).
 

@@ -18,7 +18,7 @@ import hashlib
 import json
 from datetime import datetime, timedelta, timezone
 
-from omcommerce import cachekeys, catalog, freight, midtrans, notify, orders, outbox, stock
+from omcommerce import cachekeys, catalog, freight, midtrans, notify, orders, stock
 from omcore import config, kv
 from omcore.errors import ApiError, BadGateway, Conflict, NotFound
 from omcore.log import bind as log_bind
@@ -38,17 +38,17 @@ LINES_SQL = ("SELECT ci.id AS line_id, p.id, p.name, p.description, p.price, p.w
 
 
 def payment_window_hours() -> int:
-    return config.get_int("PAYMENT_WINDOW_HOURS", 24)
+    return config.get_int("PAYMENT_WINDOW_HOURS")
 
 
 def max_unpaid_orders() -> int:
     """Orders a customer may have awaiting payment at once (0 or less: no limit)."""
-    return config.get_int("MAX_UNPAID_ORDERS_PER_CUSTOMER", 3)
+    return config.get_int("MAX_UNPAID_ORDERS_PER_CUSTOMER")
 
 
 def max_line_quantity() -> int:
     """The cart's per-product limit, enforced again at checkout (a line may predate a lowered limit)."""
-    return config.get_int("CART_MAX_QUANTITY", 999)
+    return config.get_int("CART_MAX_QUANTITY")
 
 
 UNPAID_STATES = (orders.AWAITING_PAYMENT, orders.PAYMENT_REVIEW)
@@ -67,7 +67,7 @@ def _parcels(lines) -> list[dict]:
 def pre_items(customer_id: str) -> list[dict]:
     lines = [line for line in _checked_lines(db, customer_id) if line["stock"] >= line["quantity"]]
     if not lines:
-        raise Conflict(NOTHING_SELECTED)
+        raise Conflict(NOTHING_SELECTED, code="nothing_selected")
     return [{"id": from_bin(line["id"]), "name": line["name"], "price": int(line["price"]),
              "image": catalog.image_file(line["image_id"]),
              "quantity": int(line["quantity"])} for line in lines]
@@ -86,7 +86,7 @@ def pre_freight(customer_id: str, address_id) -> list[dict]:
     address = _address(customer_id, address_id)
     lines = [line for line in _checked_lines(db, customer_id) if line["stock"] >= line["quantity"]]
     if not lines:
-        raise Conflict(NOTHING_SELECTED)
+        raise Conflict(NOTHING_SELECTED, code="nothing_selected")
     return freight.choices(int(address["shipping_area_refer"]), _parcels(lines))
 
 
@@ -110,7 +110,7 @@ def _replay(existing: dict, fingerprint: str) -> dict:
     stored = existing.get("idempotency_fingerprint")
     if stored is not None and stored != fingerprint:
         raise ApiError("this Idempotency-Key was already used for another checkout request (another address or"
-                       " courier); send a new key for a new checkout", status=422)
+                       " courier); send a new key for a new checkout", status=422, code="idempotency_key_reused")
     return _answer_for(existing)
 
 
@@ -119,8 +119,9 @@ def _answer_for(existing: dict) -> dict:
         return {"token": existing["payment_token"], "redirect_url": existing["payment_redirect_url"],
                 "order_id": int(existing["id"])}
     if existing["status"] == orders.AWAITING_PAYMENT:
-        raise Conflict("this checkout is still being processed, please wait a moment")
-    raise Conflict("this checkout already ended (order #%d is %s)" % (existing["id"], existing["status"]))
+        raise Conflict("this checkout is still being processed, please wait a moment", code="checkout_in_progress")
+    raise Conflict("this checkout already ended (order #%d is %s)" % (existing["id"], existing["status"]),
+                   code="checkout_ended")
 
 
 def _lock_customer(customer_id: str) -> bool:
@@ -140,7 +141,7 @@ def place_order(customer_id: str, address_id, courier_code: str, idempotency_key
     if existing:
         return _replay(existing, fingerprint)
     if not _lock_customer(customer_id):
-        raise Conflict("a checkout for this account is already in progress")
+        raise Conflict("a checkout for this account is already in progress", code="checkout_in_progress")
     try:
         return _place_order(customer_id, address_id, courier_code, idempotency_key, fingerprint)
     finally:
@@ -158,130 +159,148 @@ def _check_unpaid_limit(customer_id: str) -> None:
                               (to_bin(customer_id), *UNPAID_STATES))["n"])
     if unpaid >= limit:
         raise Conflict(f"you already have {unpaid} unpaid orders (at most {limit} at a time): pay or cancel one of"
-                       f" them before placing a new order", unpaid_orders=unpaid, max_unpaid_orders=limit)
+                       f" them before placing a new order", code="too_many_unpaid", unpaid_orders=unpaid,
+                       max_unpaid_orders=limit)
 
 
-def _check_quantities(lines) -> None:
-    limit = max_line_quantity()
+def check_quantities(lines, limit: int) -> None:
+    """Rule: at most ``limit`` units of one product per order (409 naming the lines above it)."""
     over = [line for line in lines if int(line["quantity"]) > limit]
     if over:
         raise Conflict(f"at most {limit} units of one product per order; too many of: "
-                       + ", ".join(line["name"] for line in over),
+                       + ", ".join(line["name"] for line in over), code="quantity_limit",
                        products=[{"id": from_bin(line["id"]), "name": line["name"], "requested": int(line["quantity"]),
                                   "max_quantity": limit} for line in over])
 
 
-def _check_amount(amount: int, what: str) -> None:
+def check_stock(lines) -> None:
+    """Rule: every line's quantity is in stock by the last commit (409 naming the short lines). The fast fail of
+    issue 13: refuse before pricing freight and queueing for the inventory row locks behind the buyers who got it;
+    the locked re-check of ``stock.reserve`` stays the rule."""
+    gone = [line for line in lines if int(line["stock"]) < int(line["quantity"])]
+    if gone:
+        raise Conflict("not enough stock for: " + ", ".join(line["name"] for line in gone), code="out_of_stock",
+                       products=[{"id": from_bin(line["id"]), "name": line["name"], "requested": int(line["quantity"]),
+                                  "available": int(line["stock"])} for line in gone])
+
+
+def items_total(lines) -> int:
+    return sum(int(line["price"]) * int(line["quantity"]) for line in lines)
+
+
+def check_amount(amount: int, what: str) -> None:
+    """Rule: one payment carries at most ``orders.MAX_ORDER_AMOUNT`` IDR."""
     if amount > orders.MAX_ORDER_AMOUNT:
         raise Conflict(f"the {what} of {amount:,} IDR is above the {orders.MAX_ORDER_AMOUNT:,} IDR one payment can"
-                       f" carry: order fewer units", max_amount=orders.MAX_ORDER_AMOUNT)
+                       f" carry: order fewer units", code="amount_too_large", max_amount=orders.MAX_ORDER_AMOUNT)
 
 
 def _place_order(customer_id: str, address_id, courier_code: str, idempotency_key: str | None,
                  fingerprint: str) -> dict:
+    """Check → price freight → write the order and reserve (one transaction) → open the payment page (after the
+    commit; a failure cancels the order) → store the page, mail, clear the ordered lines from the cart."""
     address = _address(customer_id, address_id)
-    area_id = int(address["shipping_area_refer"])
     _check_unpaid_limit(customer_id)
     preview = _checked_lines(db, customer_id)
     if not preview:
-        raise Conflict(NOTHING_SELECTED)
-    _check_quantities(preview)
-    # fast fail (issue 13): stock already gone by the last commit -> refuse now instead of pricing freight and
-    # queueing for the inventory row locks behind the buyers who got it (the locked re-check below stays the rule)
-    gone = [line for line in preview if int(line["stock"]) < int(line["quantity"])]
-    if gone:
-        raise Conflict("not enough stock for: " + ", ".join(line["name"] for line in gone),
-                       products=[{"id": from_bin(line["id"]), "name": line["name"], "requested": int(line["quantity"]),
-                                  "available": int(line["stock"])} for line in gone])
-    _check_amount(sum(int(line["price"]) * int(line["quantity"]) for line in preview), "items total")
+        raise Conflict(NOTHING_SELECTED, code="nothing_selected")
+    check_quantities(preview, max_line_quantity())
+    check_stock(preview)
+    check_amount(items_total(preview), "items total")
     stock.check_unpaid_units(db, customer_id, preview)  # hoarding: units per product across unpaid orders (409)
     parcels = _parcels(preview)
-    choice = freight.price_for(area_id, parcels, courier_code)  # re-priced server-side, outside the transaction
+    choice = freight.price_for(int(address["shipping_area_refer"]), parcels, courier_code)  # outside the transaction
     if choice is None:
-        raise Conflict("invalid courier code")
+        raise Conflict("invalid courier code", code="invalid_courier")
     freight_cost = int(choice["rates"])
-    _check_amount(sum(p["value"] for p in parcels) + freight_cost, "order total (items and freight)")
+    check_amount(sum(p["value"] for p in parcels) + freight_cost, "order total (items and freight)")
     customer = db.query_one("SELECT first_name, last_name, email, phone_number FROM customers WHERE id = %s",
                             (to_bin(customer_id),))
-
-    def write_order_and_reserve(tx):
-        lines = _checked_lines(tx, customer_id, lock=True)
-        if not lines:
-            raise Conflict(NOTHING_SELECTED)
-        if _parcels(lines) != parcels:
-            raise Conflict("your cart changed while checking out, please review it and try again")
-        item_cost = sum(int(line["price"]) * int(line["quantity"]) for line in lines)
-        _check_amount(item_cost + freight_cost, "order total (items and freight)")
-        expires = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=payment_window_hours())
-        order_id = tx.execute(
-            "INSERT INTO orders (customer_refer, customer_address_refer, ship_recipient_name, ship_phone_number,"
-            " ship_full_address, ship_note, ship_area_id, ship_area_name, ship_postal_code, courier_code, freight_cost,"
-            " item_cost, gross_amount, status, payment_expires_at, idempotency_key, idempotency_fingerprint)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (to_bin(customer_id), address["id"], address["recipient_name"], address["phone_number"],
-             address["full_address"], address["note"], area_id, address["area_name"], address["postal_code"],
-             courier_code, freight_cost, item_cost, item_cost + freight_cost, orders.AWAITING_PAYMENT, expires,
-             idempotency_key, fingerprint if idempotency_key else None)).lastrowid
-        log_bind(order_id=order_id)
-        tx.executemany("INSERT INTO order_items (order_refer, product_refer, on_buy_name, on_buy_description,"
-                       " on_buy_price, on_buy_weight, quantity) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                       [(order_id, line["id"], line["name"], line["description"], line["price"], line["weight"],
-                         line["quantity"]) for line in lines])
-        stock.reserve(tx, order_id, [(line["id"], line["quantity"]) for line in lines])
-        orders.record(tx, order_id, None, orders.AWAITING_PAYMENT, orders.CUSTOMER, customer_id, "order placed")
-        return order_id, lines, item_cost, expires
-
     try:
-        order_id, lines, item_cost, expires = db.run_in_transaction(write_order_and_reserve)
+        order_id, lines = db.run_in_transaction(lambda tx: _write_order_and_reserve(
+            tx, customer_id, address, parcels, courier_code, freight_cost, idempotency_key, fingerprint))
     except stock.InsufficientStock as exc:
         names = {from_bin(line["id"]): line["name"] for line in preview}
         short = [{"id": s["id"], "name": names.get(s["id"], ""), "requested": s["requested"],
                   "available": s["available"]} for s in exc.shortages]
         raise Conflict("not enough stock for: " + ", ".join(s["name"] or s["id"] for s in short),
-                       products=short) from None
+                       code="out_of_stock", products=short) from None
     except DuplicateKey:
         existing = _existing(customer_id, idempotency_key)
         if existing:
             return _replay(existing, fingerprint)
         raise
+    snap = _open_payment(order_id, lines, freight_cost, courier_code, customer)
+    _store_payment_page(customer_id, order_id, lines, snap).run()
+    return {"token": snap["token"], "redirect_url": snap["redirect_url"], "order_id": order_id}
 
-    params = {
-        "transaction_details": {"order_id": midtrans.midtrans_order_id(order_id),
-                                "gross_amount": item_cost + freight_cost},
-        "item_details": [{"id": from_bin(line["id"])[:50], "price": int(line["price"]),
-                          "quantity": int(line["quantity"]), "name": line["name"][:50]} for line in lines]
-                        + [{"id": f"freight-{order_id}", "price": freight_cost, "quantity": 1,
-                            "name": courier_code[:50]}],
-        "customer_details": {"first_name": customer["first_name"], "last_name": customer["last_name"],
-                             "email": customer["email"],
-                             **({"phone": customer["phone_number"]} if customer["phone_number"] else {})},
-        "expiry": {"start_time": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000"),
-                   "unit": "hour", "duration": payment_window_hours()},
-    }
+
+def _write_order_and_reserve(tx, customer_id: str, address: dict, parcels: list[dict], courier_code: str,
+                             freight_cost: int, idempotency_key: str | None, fingerprint: str):
+    """The one transaction: lock the checked lines (unchanged since they were priced), write the order and its
+    items, reserve the stock, record the initial state. Returns (order id, the locked lines)."""
+    lines = _checked_lines(tx, customer_id, lock=True)
+    if not lines:
+        raise Conflict(NOTHING_SELECTED, code="nothing_selected")
+    if _parcels(lines) != parcels:
+        raise Conflict("your cart changed while checking out, please review it and try again", code="cart_changed")
+    item_cost = items_total(lines)
+    check_amount(item_cost + freight_cost, "order total (items and freight)")
+    expires = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=payment_window_hours())
+    order_id = tx.execute(
+        "INSERT INTO orders (customer_refer, customer_address_refer, ship_recipient_name, ship_phone_number,"
+        " ship_full_address, ship_note, ship_area_id, ship_area_name, ship_postal_code, courier_code, freight_cost,"
+        " item_cost, gross_amount, status, payment_expires_at, idempotency_key, idempotency_fingerprint)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (to_bin(customer_id), address["id"], address["recipient_name"], address["phone_number"],
+         address["full_address"], address["note"], int(address["shipping_area_refer"]), address["area_name"],
+         address["postal_code"], courier_code, freight_cost, item_cost, item_cost + freight_cost,
+         orders.AWAITING_PAYMENT, expires, idempotency_key, fingerprint if idempotency_key else None)).lastrowid
+    log_bind(order_id=order_id)
+    tx.executemany("INSERT INTO order_items (order_refer, product_refer, on_buy_name, on_buy_description,"
+                   " on_buy_price, on_buy_weight, quantity) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                   [(order_id, line["id"], line["name"], line["description"], line["price"], line["weight"],
+                     line["quantity"]) for line in lines])
+    stock.reserve(tx, order_id, [(line["id"], line["quantity"]) for line in lines])
+    orders.record(tx, order_id, None, orders.AWAITING_PAYMENT, orders.CUSTOMER, customer_id, "order placed")
+    return order_id, lines
+
+
+def _open_payment(order_id: int, lines: list[dict], freight_cost: int, courier_code: str, customer: dict) -> dict:
+    """The Snap payment page for the committed order; when Midtrans fails, the order is cancelled (its reservation
+    released, no mail: the customer sees the 502) and nothing was charged."""
+    params = midtrans.snap_params(order_id, lines, freight_cost, courier_code, customer,
+                                  window_hours=payment_window_hours(), now=datetime.now(timezone.utc))
     try:
-        snap = midtrans.create_snap_transaction(params)
+        return midtrans.create_snap_transaction(params)
     except midtrans.MidtransError as exc:
         log.warning("snap transaction for order %s failed: %s", order_id, exc)
-        db.run_in_transaction(lambda tx: orders.transition(
+        db.run_in_transaction(lambda tx: orders.move(
             tx, order_id, orders.CANCELLED, actor_type=orders.SYSTEM, note="payment provider unavailable",
-            updates={"status_description": "payment provider unavailable, nothing was charged"}))
-        raise BadGateway("the payment provider is unavailable, nothing was charged: please try again") from None
+            updates={"status_description": "payment provider unavailable, nothing was charged"}, mail=False)
+        ).after.run()
+        raise BadGateway("the payment provider is unavailable, nothing was charged: please try again",
+                         code="payment_provider_unavailable") from None
+
+
+def _store_payment_page(customer_id: str, order_id: int, lines: list[dict], snap: dict) -> orders.AfterCommit:
+    """Store the payment page and record the "created" mail (it carries the page's address); then only the lines
+    that went into this order leave the cart (lines checked meanwhile stay). Returns the after-commit work."""
 
     def store_payment_page_and_mail(tx):
         tx.update("orders", {"payment_token": snap["token"], "payment_redirect_url": snap["redirect_url"]},
                   "id = %s", (order_id,), allowed=("payment_token", "payment_redirect_url"))
-        return notify.order_event(tx, order_id, "created")  # the mail carries the payment page's address
+        return notify.order_event(tx, order_id, "created")
 
     mail_id = db.run_in_transaction(store_payment_page_and_mail)
-    # only the lines that went into this order leave the cart (lines checked meanwhile stay)
     line_ids = [line["line_id"] for line in lines]
     db.execute(f"DELETE FROM cart_items WHERE customer_refer = %s AND id IN ({db.placeholders(len(line_ids))})",
                (to_bin(customer_id), *line_ids))
-    kv.cache_delete(cachekeys.cart_count(customer_id))
+    keys = [cachekeys.cart_count(customer_id)]
     for line in lines:
-        cachekeys.invalidate_product(from_bin(line["id"]), listing=False)
-    outbox.after_commit([mail_id])
-    return {"token": snap["token"], "redirect_url": snap["redirect_url"], "order_id": order_id}
+        pid = from_bin(line["id"])
+        keys += [cachekeys.product(pid), cachekeys.product_reviews(pid)]
+    return orders.AfterCommit(keys, [mail_id] if mail_id else [])
 
 
 # ---------------------------------------------------------------- cancel and expiry
@@ -295,21 +314,18 @@ def cancel(customer_id: str, order_id: int) -> dict:
         return {"id": order_id, "status": "cancel"}
 
     def cancel_and_release(tx):
-        row = orders.lock_order(tx, order_id)
-        items = orders.order_items(tx, order_id)
-        order = orders.transition(tx, order_id, orders.CANCELLED, actor_type=orders.CUSTOMER, actor_id=customer_id,
-                                  expect_from=(orders.AWAITING_PAYMENT, orders.PAYMENT_REVIEW),
-                                  updates={"status_description": "customer request for cancel"},
-                                  locked=row, items=items)
-        return items, notify.order_event(tx, order_id, "cancelled", reason="at your request", order=order)
+        return orders.move(tx, order_id, orders.CANCELLED, actor_type=orders.CUSTOMER, actor_id=customer_id,
+                           expect_from=(orders.AWAITING_PAYMENT, orders.PAYMENT_REVIEW),
+                           updates={"status_description": "customer request for cancel"},
+                           reason="at your request").after
 
     try:
-        items, mail_id = db.run_in_transaction(cancel_and_release)
+        after = db.run_in_transaction(cancel_and_release)
     except orders.IllegalTransition as exc:
-        raise Conflict(f"the order can no longer be cancelled (it is {exc.current})") from None
+        raise Conflict(f"the order can no longer be cancelled (it is {exc.current})", code="illegal_transition",
+                       current_status=exc.current) from None
     _expire_at_midtrans(order_id)
-    _invalidate_released(items)
-    outbox.after_commit([mail_id])
+    after.run()
     return {"id": order_id, "status": "cancel"}
 
 
@@ -319,13 +335,6 @@ def _expire_at_midtrans(order_id: int) -> None:
         midtrans.expire(order_id)
     except midtrans.MidtransError as exc:
         log.warning("could not expire the Midtrans transaction of order %s: %s", order_id, exc)
-
-
-def _invalidate_released(items: list[dict]) -> None:
-    """After a cancel committed: the products whose stock came back show it (``items``: the order's lines, as the
-    transaction read them)."""
-    for product_bin in orders.product_ids(items):
-        cachekeys.invalidate_product(from_bin(product_bin), listing=False)
 
 
 def expire_unpaid(now: datetime | None = None, *, batch: int = 200) -> int:
@@ -344,19 +353,14 @@ def expire_unpaid(now: datetime | None = None, *, batch: int = 200) -> int:
             row = orders.lock_order(tx, order_id)
             if row["status"] != orders.AWAITING_PAYMENT or row["payment_expires_at"] >= now:
                 return None
-            items = orders.order_items(tx, order_id)
-            order = orders.transition(tx, order_id, orders.CANCELLED, actor_type=orders.SYSTEM,
-                                      note="payment window expired", locked=row, items=items,
-                                      updates={"transaction_status": "expire",
-                                               "status_description": "the payment window expired"})
-            return items, notify.order_event(tx, order_id, "cancelled", reason="the payment window expired",
-                                             order=order)
+            return orders.move(tx, order_id, orders.CANCELLED, actor_type=orders.SYSTEM,
+                               note="payment window expired", locked=row, reason="the payment window expired",
+                               updates={"transaction_status": "expire",
+                                        "status_description": "the payment window expired"}).after
 
-        cancelled = db.run_in_transaction(cancel_if_still_expired)
-        if cancelled:
-            items, mail_id = cancelled
+        after = db.run_in_transaction(cancel_if_still_expired)
+        if after is not None:
             expired += 1
             _expire_at_midtrans(order_id)
-            _invalidate_released(items)
-            outbox.after_commit([mail_id])
+            after.run()
     return expired

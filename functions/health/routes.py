@@ -4,20 +4,21 @@ Liveness is what the container healthcheck calls (swarm-fallback/healthcheck.py)
 Redis, or a database outage would make Swarm replace every API task instead of letting data routes answer 503.
 Readiness is for monitoring."""
 from omcore.http import Reply, Routes
-from omcore.spec import Spec
+from omcore.spec import BOOLEAN, STRING, Spec, obj
 
 from . import service
 
 routes = Routes(__name__)
+READY = obj("ready", "checks", ready=BOOLEAN, checks={"type": "object"})
 
 
-@routes.route("/api/v1/health", body=Spec(), query=Spec())
+@routes.route("/api/v1/health", body=Spec(), query=Spec(), responses={200: obj("status", status=STRING)})
 def health(req):
     """Liveness: answers without touching MySQL or Redis (the container healthcheck)."""
     return Reply({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
 
-@routes.route("/api/v1/health/ready", body=Spec(), query=Spec())
+@routes.route("/api/v1/health/ready", body=Spec(), query=Spec(), responses={200: READY, 503: READY})
 def ready(req):
     """Readiness: MySQL and Redis reachable ({ready, checks}).
 

@@ -12,9 +12,12 @@ events = Blueprint(__name__)
                        name="convert_images")
 def convert_images(event):
     """S3 → SQS → here: convert every uploaded original to WebP."""
+    from omcore import log
+
     from . import pipeline
 
-    return pipeline.handle_sqs_event(event.to_dict())
+    with log.scope(capability="images", request_id=log.event_id(event.context), job="convert_images"):
+        return pipeline.handle_sqs_event(event.to_dict())  # each message in its own scope, named by its id
 
 
 def register(app) -> None:

@@ -20,6 +20,7 @@ from urllib.parse import unquote_plus
 
 from omcommerce import media
 from omcore import config
+from omcore import log as omlog
 from omcore.log import get_logger
 from omdb import db
 
@@ -37,15 +38,15 @@ class Refused(Exception):
 def _settings():
     return {
         "max_bytes": media.max_bytes(),
-        "max_pixels": config.get_int("IMAGE_MAX_PIXELS", 40_000_000),
-        "max_frames": config.get_int("IMAGE_MAX_FRAMES", 300),
+        "max_pixels": config.get_int("IMAGE_MAX_PIXELS"),
+        "max_frames": config.get_int("IMAGE_MAX_FRAMES"),
         # width x height x frames: what decoding an animation costs, whatever its file size (a 1 KB GIF can
         # declare a 3000x3000 canvas and 40 frames of 1x1 pixel)
-        "max_total_pixels": config.get_int("IMAGE_MAX_TOTAL_PIXELS", 100_000_000),
-        "max_dimension": config.get_int("IMAGE_MAX_DIMENSION", 2048),
-        "quality": config.get_int("WEBP_QUALITY", 80),
-        "method": config.get_int("WEBP_METHOD", 1),  # measured: docs/images.md
-        "max_attempts": config.get_int("IMAGE_MAX_ATTEMPTS", 5),
+        "max_total_pixels": config.get_int("IMAGE_MAX_TOTAL_PIXELS"),
+        "max_dimension": config.get_int("IMAGE_MAX_DIMENSION"),
+        "quality": config.get_int("WEBP_QUALITY"),
+        "method": config.get_int("WEBP_METHOD"),  # measured: docs/images.md
+        "max_attempts": config.get_int("IMAGE_MAX_ATTEMPTS"),
     }
 
 
@@ -437,12 +438,13 @@ def handle_sqs_event(sqs_event: dict) -> dict:
     """An SQS batch of S3 notifications; failed messages are reported for retry (partial batch response)."""
     failures, results = [], []
     for message in sqs_event.get("Records") or []:
-        try:
-            body = json.loads(message.get("body") or "{}")
-            if body.get("Event") == "s3:TestEvent":
-                continue
-            results.extend(handle_s3_event(body))
-        except Exception as exc:  # noqa: BLE001 - retried by SQS, dead-lettered after maxReceiveCount
-            log.warning("image message %s failed: %s", message.get("messageId"), type(exc).__name__)
-            failures.append({"itemIdentifier": message.get("messageId")})
+        with omlog.message_scope(message):
+            try:
+                body = json.loads(message.get("body") or "{}")
+                if body.get("Event") == "s3:TestEvent":
+                    continue
+                results.extend(handle_s3_event(body))
+            except Exception as exc:  # noqa: BLE001 - retried by SQS, dead-lettered after maxReceiveCount
+                log.warning("image message %s failed: %s", message.get("messageId"), type(exc).__name__)
+                failures.append({"itemIdentifier": message.get("messageId")})
     return {"batchItemFailures": failures, "results": results}

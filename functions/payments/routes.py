@@ -1,6 +1,6 @@
 """POST /api/v1/webhook/midtrans — Midtrans HTTP notifications (signature-checked, no cookie auth)."""
 from omcore.http import WEBHOOK_MAX_BODY, Reply, Routes
-from omcore.spec import Raw, Spec
+from omcore.spec import STRING, Raw, Spec, obj
 
 from . import service
 
@@ -11,11 +11,14 @@ NOTIFICATION = {"type": "object", "description": "a Midtrans HTTP notification (
                                "gross_amount": {"type": "string"}, "signature_key": {"type": "string"},
                                "transaction_status": {"type": "string"}, "fraud_status": {"type": "string"},
                                "payment_type": {"type": "string"}, "transaction_id": {"type": "string"}},
-                "required": ["order_id", "status_code", "gross_amount", "signature_key", "transaction_status"]}
+                "required": list(service.REQUIRED)}  # the fields the service refuses a notification without
 
 
 @routes.route("/api/v1/webhook/midtrans", methods=["POST"], query=Spec(),
-              body=Raw(max_bytes=WEBHOOK_MAX_BODY, schema=NOTIFICATION))
+              body=Raw(max_bytes=WEBHOOK_MAX_BODY, schema=NOTIFICATION), responses={200: obj("outcome", outcome=STRING)},
+              errors={400: ("malformed_notification", "amount_mismatch"), 401: ("invalid_signature",),
+                      404: ("unknown_order", "unknown_at_payment_provider"), 409: ("amount_mismatch",),
+                      503: ("payment_provider_unavailable",)})
 def midtrans_notification(req):
     """Apply a Midtrans payment notification to its order (idempotent; 200 for duplicates).
 

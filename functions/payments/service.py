@@ -24,16 +24,16 @@ state machine.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from omauth import ratelimit
-from omcommerce import cachekeys, midtrans, notify, orders, outbox
+from omcommerce import midtrans, orders
 from omcore import config
 from omcore.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unauthorized
 from omcore.log import bind as log_bind
 from omcore.log import get_logger
 from omdb import db
-from omdb.ids import from_bin
 
 log = get_logger("payments")
 
@@ -91,19 +91,19 @@ def handle(raw: str, ip: str = "unknown") -> dict:
         payload = None
     if not isinstance(payload, dict) or any(not isinstance(payload.get(k), str) for k in REQUIRED):
         _refuse_unverified(raw, "malformed", ip)
-        raise BadRequest("malformed notification")
+        raise BadRequest("malformed notification", code="malformed_notification")
     if not midtrans.signature_valid(payload):
         _refuse_unverified(raw, "bad_signature", ip)
-        raise Unauthorized("invalid signature")
+        raise Unauthorized("invalid signature", code="invalid_signature")
     order_id = midtrans.parse_order_id(payload["order_id"])
     log_bind(order_id=order_id)
     row = db.query_one("SELECT id, gross_amount FROM orders WHERE id = %s", (order_id,)) if order_id else None
     if row is None:
         _store(raw, payload, "unknown_order", None, True)
-        raise NotFound("unknown order")
+        raise NotFound("unknown order", code="unknown_order")
     if not _same_amount(payload["gross_amount"], row["gross_amount"]):
         _store(raw, payload, "amount_mismatch", order_id, True)
-        raise BadRequest("gross_amount does not match the order")
+        raise BadRequest("gross_amount does not match the order", code="amount_mismatch")
     # the signature does not cover transaction_status: act only on what Midtrans itself confirms
     try:
         confirmed = midtrans.confirmed_status(order_id)
@@ -111,16 +111,18 @@ def handle(raw: str, ip: str = "unknown") -> dict:
         log.warning("notification for order %s not confirmed, Midtrans unavailable: %s", order_id, exc)
         _store(raw, payload, "unconfirmed_midtrans_unavailable", order_id, True)
         raise ServiceUnavailable("could not confirm the payment status with Midtrans; nothing was changed,"
-                                 " please retry") from None
+                                 " please retry", code="payment_provider_unavailable") from None
     if confirmed is None:
         log.warning("notification for order %s: Midtrans has no such transaction", order_id)
         _store(raw, payload, "unconfirmed_unknown_at_midtrans", order_id, True)
-        raise NotFound("Midtrans has no transaction for this order; nothing was changed")
+        raise NotFound("Midtrans has no transaction for this order; nothing was changed",
+                       code="unknown_at_payment_provider")
     if not _same_amount(confirmed["gross_amount"], row["gross_amount"]):
         log.error("order %s: Midtrans confirms gross_amount %s, the order's total is %s", order_id,
                   str(confirmed["gross_amount"])[:32], row["gross_amount"])
         _store(raw, payload, "confirmed_amount_mismatch", order_id, True, confirmed)
-        raise Conflict("Midtrans reports another gross_amount for this order; nothing was changed")
+        raise Conflict("Midtrans reports another gross_amount for this order; nothing was changed",
+                       code="amount_mismatch")
     effective = {
         "transaction_status": confirmed["transaction_status"],
         "fraud_status": confirmed.get("fraud_status") if isinstance(confirmed.get("fraud_status"), str) else None,
@@ -133,15 +135,10 @@ def handle(raw: str, ip: str = "unknown") -> dict:
         log.warning("order %s: notification claimed %s, Midtrans confirms %s", order_id,
                     payload["transaction_status"][:32], effective["transaction_status"][:32])
 
-    def apply_and_record_mail(tx):
-        outcome, event, order, items = _apply_confirmed_status(tx, order_id, effective)
-        mail_id = notify.order_event(tx, order_id, event, order=order) if event else None
-        return outcome, event, order, items, mail_id
-
-    outcome, event, _order, items, mail_id = db.run_in_transaction(apply_and_record_mail)
+    outcome, moved = db.run_in_transaction(lambda tx: _apply_confirmed_status(tx, order_id, effective))
     _store(raw, payload, outcome, order_id, True, confirmed)
-    if event:
-        _invalidate_caches_and_mail(items, event, mail_id)
+    if moved is not None:
+        moved.after.run()
     return {"outcome": outcome}
 
 
@@ -159,73 +156,73 @@ def _same_amount(value, order_total) -> bool:
 _PAYMENT_FACTS = ("transaction_status", "payment_type", "need_refund")
 
 
-def _apply_confirmed_status(tx, order_id: int, p: dict) -> tuple[str, str | None, dict, list | None]:
+@dataclass(frozen=True)
+class Decision:
+    """What a confirmed payment status means for an order in a given state: a move to ``target`` (with the history
+    ``note`` and, for a failed payment, a ``description``), or no move and the ``outcome`` to audit — possibly with a
+    payment fact to write (``flag_refund``: paid after a local cancel; ``record_pending``)."""
+    target: str | None = None
+    note: str = ""
+    description: str | None = None
+    outcome: str | None = None
+    flag_refund: bool = False
+    record_pending: bool = False
+
+
+def decide(status: str, fraud_status, current: str) -> Decision:
+    """The webhook's rules, pure: Midtrans' confirmed ``status`` and ``fraud_status`` for an order now in
+    ``current`` → the ``Decision``. Whether a move is legal is still ``orders.transition``'s to say."""
+    fraud = fraud_status.lower() if isinstance(fraud_status, str) else ""
+    paid = status == "settlement" or (status == "capture" and fraud in ("accept", ""))
+    unpaid = current in (orders.AWAITING_PAYMENT, orders.PAYMENT_REVIEW)
+    if paid:
+        if current == orders.CANCELLED:
+            return Decision(outcome="paid_after_cancel", flag_refund=True)
+        return Decision(orders.PAID, status) if unpaid else Decision(outcome="duplicate")
+    if status == "capture" and fraud == "challenge":
+        return Decision(orders.PAYMENT_REVIEW, "fraud challenge") if current == orders.AWAITING_PAYMENT \
+            else Decision(outcome="ignored_" + current)
+    if status in FAILED or (status == "capture" and fraud == "deny"):
+        return Decision(orders.CANCELLED, status, f"payment {status}") if unpaid \
+            else Decision(outcome="ignored_" + current)
+    if status == "refund":
+        return Decision(orders.REFUNDED, "refund")
+    if status == "partial_refund":
+        return Decision(orders.PARTIALLY_REFUNDED, "partial refund")
+    if status == "pending":
+        return Decision(outcome="pending_recorded", record_pending=current == orders.AWAITING_PAYMENT)
+    return Decision(outcome="ignored_unknown_status")
+
+
+def _apply_confirmed_status(tx, order_id: int, p: dict) -> tuple[str, orders.Moved | None]:
     """Apply the status Midtrans confirmed (``p``: transaction_status, fraud_status, payment_type,
-    transaction_id — never the notification's own claims). The order row is locked and read once here and handed
-    to ``orders.transition`` (which alone decides whether the move is legal). Returns (outcome, event or None,
-    the order row as written, the order's lines when an event follows) — the after-commit work uses them and
-    reads nothing again."""
+    transaction_id — never the notification's own claims): lock the order once, ``decide``, then either
+    ``orders.move`` (which alone decides whether the move is legal, records the mail and returns the after-commit
+    work) or write the payment facts. Returns (outcome, the move or None)."""
     status = p["transaction_status"]
-    fraud = (p.get("fraud_status") or "").lower() if isinstance(p.get("fraud_status"), str) else ""
     row = orders.lock_order(tx, order_id)
     current = row["status"]
+    decision = decide(status, p.get("fraud_status"), current)
     details = {"transaction_status": status[:32]}
     if isinstance(p.get("payment_type"), str):
         details["payment_type"] = p["payment_type"][:64]
-
-    def move_to(target, note, event):
-        items = orders.order_items(tx, order_id) if event else None
+    if decision.target is not None:
+        if decision.description:
+            details["status_description"] = decision.description
         try:
-            orders.transition(tx, order_id, target, actor_type=orders.MIDTRANS, actor_id=p.get("transaction_id"),
-                              note=note, updates=details, locked=row, items=items)
+            moved = orders.move(tx, order_id, decision.target, actor_type=orders.MIDTRANS,
+                                actor_id=p.get("transaction_id"), note=decision.note, updates=details, locked=row)
         except orders.IllegalTransition:
-            return "ignored_" + current, None, row, None
-        return f"{current}->{target}", event, row, items
-
-    def unchanged(outcome):
-        return outcome, None, row, None
-
-    paid = status == "settlement" or (status == "capture" and fraud in ("accept", ""))
-    if paid:
-        if current == orders.CANCELLED:
-            if not row["need_refund"]:
-                tx.update("orders", {"need_refund": True, "transaction_status": status[:32]}, "id = %s",
-                          (order_id,), allowed=_PAYMENT_FACTS)
-                orders.record(tx, order_id, current, current, orders.MIDTRANS, p.get("transaction_id"),
-                              "paid after cancellation: refund needed")
-            return unchanged("paid_after_cancel")
-        if current in (orders.AWAITING_PAYMENT, orders.PAYMENT_REVIEW):
-            return move_to(orders.PAID, f"{status}", "paid")
-        return unchanged("duplicate")
-    if status == "capture" and fraud == "challenge":
-        return move_to(orders.PAYMENT_REVIEW, "fraud challenge", None) if current == orders.AWAITING_PAYMENT \
-            else unchanged("ignored_" + current)
-    if status in FAILED or (status == "capture" and fraud == "deny"):
-        if current in (orders.AWAITING_PAYMENT, orders.PAYMENT_REVIEW):
-            details["status_description"] = f"payment {status}"
-            return move_to(orders.CANCELLED, status, "cancelled")
-        return unchanged("ignored_" + current)
-    if status == "refund":
-        return move_to(orders.REFUNDED, "refund", "refunded")
-    if status == "partial_refund":
-        return move_to(orders.PARTIALLY_REFUNDED, "partial refund", None)
-    if status == "pending":
-        if current == orders.AWAITING_PAYMENT:
-            facts = {"transaction_status": "pending"}
-            if details.get("payment_type") is not None:
-                facts["payment_type"] = details["payment_type"]
-            tx.update("orders", facts, "id = %s", (order_id,), allowed=_PAYMENT_FACTS)
-        return unchanged("pending_recorded")
-    return unchanged("ignored_unknown_status")
-
-
-def _invalidate_caches_and_mail(items: list[dict], event: str, mail_id: int | None) -> None:
-    """After the commit: drop the caches the move made stale (from the lines the transaction read) and hand the
-    mail the transaction recorded to the deliverer (``omcommerce.outbox``: never inline with SMTP/SES on AWS)."""
-    product_ids = [from_bin(pb) for pb in orders.product_ids(items)]
-    if event in ("paid", "refunded"):
-        cachekeys.invalidate_sold(*product_ids)
-    if event in ("cancelled", "refunded"):
-        for pid in product_ids:
-            cachekeys.invalidate_product(pid, listing=False)
-    outbox.after_commit([mail_id])
+            return "ignored_" + current, None
+        return f"{current}->{decision.target}", moved
+    if decision.flag_refund and not row["need_refund"]:
+        tx.update("orders", {"need_refund": True, "transaction_status": status[:32]}, "id = %s",
+                  (order_id,), allowed=_PAYMENT_FACTS)
+        orders.record(tx, order_id, current, current, orders.MIDTRANS, p.get("transaction_id"),
+                      "paid after cancellation: refund needed")
+    if decision.record_pending:
+        facts = {"transaction_status": "pending"}
+        if details.get("payment_type") is not None:
+            facts["payment_type"] = details["payment_type"]
+        tx.update("orders", facts, "id = %s", (order_id,), allowed=_PAYMENT_FACTS)
+    return decision.outcome, None

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from omauth import codes, passwords, ratelimit, sessions, staffroles, tokens
-from omcore import config, mail
+from omcommerce import notify
+from omcore import config
 from omcore.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
 from omcore.log import get_logger
 from omdb import db
@@ -235,21 +236,16 @@ def reset_start(username: str, ip: str) -> None:
                   message="too many emails requested from your network, please try again later")
     row = _active_by_username(username)
     if row is None or not row.get("email"):
-        return
+        return notify.no_mail("staff.reset_code")  # the same work as a mail sent: the answer's time tells nothing
     subject = str(row["id"])
     if codes.locked(RESET, subject, _int("CODE_FAIL_PER_ACCOUNT_DAY", 20)):
-        return
+        return notify.no_mail("staff.reset_code")
     if codes.throttle("staff-reset-mail", subject, _int("RESET_MAIL_THROTTLE_SECONDS", 60)):
-        return
+        return notify.no_mail("staff.reset_code")
     ttl = _int("RESET_CODE_TTL_SECONDS", 900)
     code = codes.issue(RESET, subject, ttl, address=row["email"])
-    try:
-        mail.send(mail.Message(row["email"], "Openmerce staff password reset",
-                               f"Your staff password reset code for {row['username']} is: {code}\n\nIt is valid for "
-                               f"{max(1, ttl // 60)} minutes and can be used once. If you did not ask for it, ignore "
-                               "this email: your password stays unchanged."))
-    except mail.MailError:
-        pass  # logged by the transport; the answer is the same either way
+    notify.account_mail("staff.reset_code", row["email"], username=row["username"], code=code,
+                        minutes=notify.minutes(ttl))
 
 
 def reset_finish(username: str, code, password: str, ip: str) -> None:
@@ -269,12 +265,7 @@ def reset_finish(username: str, code, password: str, ip: str) -> None:
     if outcome != codes.OK or row is None:
         raise Unauthorized("Invalid verification code")
     _set_password(row, password)
-    try:
-        mail.send(mail.Message(row["email"], "Openmerce staff password changed",
-                               f"The password of the staff account {row['username']} was just reset and every "
-                               "session was signed out. If this was not you, tell your administrator now."))
-    except mail.MailError:
-        pass
+    notify.account_mail("staff.password_reset", row["email"], username=row["username"])
 
 
 def operator_reset_password(username: str, password: str) -> None:

@@ -54,7 +54,7 @@ def test_wrong_code_is_401_json(api, outbox):
     code = int(outbox.last_code(EMAIL))
     resp = api.post("/api/v1/auth/register-2", json={"email": EMAIL, "code": 100000 if code != 100000 else 100001})
     assert resp.status == 401
-    assert resp.json == {"error": "Invalid verification code"}
+    assert resp.json == {"error": "Invalid verification code", "code": "unauthorized"}
 
 
 def test_sixth_attempt_is_refused_even_with_the_right_code(api, outbox):

@@ -54,7 +54,7 @@ def test_wrong_password_and_unknown_email_are_the_same_401_json(api):
     a = api.post("/api/v1/auth/login", json={"email": "buyer@example.com", "password": "Wrong#Pass1"})
     b = api.post("/api/v1/auth/login", json={"email": "nobody@example.com", "password": "Wrong#Pass1"})
     assert a.status == b.status == 401
-    assert a.json == b.json == {"error": "invalid email or password"}
+    assert a.json == b.json == {"error": "invalid email or password", "code": "unauthorized"}
 
 
 def test_soft_deleted_customer_cannot_log_in(api):

@@ -44,14 +44,14 @@ def test_short_stock_is_409_with_current_stock(api):
     login_customer(api)
     pid = create_product(stock=2)
     resp = api.post("/api/v1/customer/cart", json={"id": pid, "quantity": 3})
-    assert resp.status == 409 and resp.json == {"error": "quantity is not enough", "curr_stock": 2}
+    assert resp.status == 409 and resp.json == {"error": "quantity is not enough", "code": "conflict", "curr_stock": 2}
 
 
 def test_unknown_or_deleted_product_is_404_json(api):
     create_customer()
     login_customer(api)
     resp = api.post("/api/v1/customer/cart", json={"id": str(uuid.uuid4()), "quantity": 1})
-    assert resp.status == 404 and resp.json == {"error": "product not found"}
+    assert resp.status == 404 and resp.json == {"error": "product not found", "code": "not_found"}
     gone = create_product(deleted=True)
     assert api.post("/api/v1/customer/cart", json={"id": gone, "quantity": 1}).status == 404
 

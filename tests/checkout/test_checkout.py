@@ -52,7 +52,7 @@ def test_invalid_courier_and_nothing_selected(shop, product):
     assert shop.checkout().status == 409
     shop.add(product, 1)
     resp = shop.checkout("pigeon-FAST")
-    assert resp.status == 409 and resp.json == {"error": "invalid courier code"}
+    assert resp.status == 409 and resp.json == {"error": "invalid courier code", "code": "invalid_courier"}
     assert stock_of(product) == 10
     assert shop.api.post("/api/v1/customer/checkout", json={"courier_code": "x"}).status == 400
 

@@ -55,7 +55,7 @@ def test_freight_rates_errors(api, freight_rates):
 def test_no_rates_is_404(api, areas):
     pid = create_product()
     resp = api.get(f"/api/v1/freight-rates?product_id={pid}&area_id=25410")
-    assert resp.status == 404 and resp.json == {"error": "there are no rates available for this route"}
+    assert resp.status == 404 and resp.json == {"error": "there are no rates available for this route", "code": "not_found"}
 
 
 def test_quotes_are_cached_and_dropped_when_the_size_changes(api, freight_rates, make_api):

@@ -99,7 +99,7 @@ def test_password_change_by_a_sys_admin_ends_the_members_access_tokens(admin, ma
 @pytest.mark.parametrize("variant", ["Admin", "ADMIN", "ádmin", "Ádmin", "admín"])
 def test_a_look_alike_username_does_not_log_in(admin, make_api, variant):
     resp = make_api().post("/api/v1/staff/auth/login", json={"username": variant, "password": ADMIN_PASSWORD})
-    assert resp.status == 401 and resp.json == {"error": "invalid username or password"}
+    assert resp.status == 401 and resp.json == {"error": "invalid username or password", "code": "unauthorized"}
 
 
 def test_case_and_accent_variants_share_the_accounts_limit(admin, make_api):

@@ -102,10 +102,11 @@ def confirmed(status, fraud=None):
 
 def test_webhook_settlement_locks_once_and_hands_the_written_row_and_lines_on():
     tx = FakeTx(AWAITING_PAYMENT)
-    outcome, event, order, items = payments._apply_confirmed_status(tx, 7, confirmed("settlement"))
-    assert (outcome, event) == ("awaiting_payment->paid", "paid")
+    outcome, moved = payments._apply_confirmed_status(tx, 7, confirmed("settlement"))
+    assert outcome == "awaiting_payment->paid"
+    order = moved.order
     assert order["status"] == PAID and order["payment_type"] == "bank_transfer"
-    assert orders.product_ids(items) == [P1, P2]
+    assert orders.product_ids(moved.items) == [P1, P2]
     assert tx.count("FROM orders") == 1 and tx.count("FROM order_items") == 1
     history = [args for sql, args in tx.statements if "order_status_history" in sql]
     assert history == [(7, AWAITING_PAYMENT, PAID, orders.MIDTRANS, "tx-1", "settlement")]
@@ -113,30 +114,30 @@ def test_webhook_settlement_locks_once_and_hands_the_written_row_and_lines_on():
 
 def test_webhook_expiry_releases_stock_with_one_read_of_the_order_and_one_of_its_lines():
     tx = FakeTx(AWAITING_PAYMENT)
-    outcome, event, order, _ = payments._apply_confirmed_status(tx, 7, confirmed("expire"))
-    assert (outcome, event, order["status"]) == ("awaiting_payment->cancelled", "cancelled", CANCELLED)
+    outcome, moved = payments._apply_confirmed_status(tx, 7, confirmed("expire"))
+    assert (outcome, moved.order["status"]) == ("awaiting_payment->cancelled", CANCELLED)
     assert tx.count("FROM orders") == 1 and tx.count("FROM order_items") == 1
     assert tx.count("SET stock_released = TRUE") == 1
 
 
 def test_webhook_move_the_state_machine_refuses_is_ignored_and_writes_nothing():
     tx = FakeTx(CANCELLED, stock_released=True)
-    outcome, event, _, items = payments._apply_confirmed_status(tx, 7, confirmed("refund"))
-    assert (outcome, event, items) == ("ignored_cancelled", None, None)
+    outcome, moved = payments._apply_confirmed_status(tx, 7, confirmed("refund"))
+    assert (outcome, moved) == ("ignored_cancelled", None)
     assert tx.writes() == [] and tx.count("FROM orders") == 1
 
 
 def test_webhook_payment_after_cancel_flags_a_refund_through_the_allow_listed_update():
     tx = FakeTx(CANCELLED, stock_released=True)
-    outcome, event, _, _ = payments._apply_confirmed_status(tx, 7, confirmed("settlement"))
-    assert (outcome, event) == ("paid_after_cancel", None)
+    outcome, moved = payments._apply_confirmed_status(tx, 7, confirmed("settlement"))
+    assert (outcome, moved) == ("paid_after_cancel", None)
     assert [sql for sql in tx.writes() if sql.startswith("UPDATE orders")] == [
         "UPDATE orders SET need_refund = %s, transaction_status = %s, updated_at = UTC_TIMESTAMP(3) WHERE id = %s"]
 
 
 def test_webhook_refund_of_a_paid_order_restocks_once():
     tx = FakeTx(PAID, is_paid=True)
-    outcome, event, order, _ = payments._apply_confirmed_status(tx, 7, confirmed("refund"))
-    assert (outcome, event, order["status"]) == ("paid->refunded", "refunded", REFUNDED)
+    outcome, moved = payments._apply_confirmed_status(tx, 7, confirmed("refund"))
+    assert (outcome, moved.order["status"]) == ("paid->refunded", REFUNDED)
     reasons = [args[3] for sql, args in tx.statements if sql.startswith("INSERT INTO stock_movements")]
     assert reasons == [stock.ORDER_RESTOCK, stock.ORDER_RESTOCK]

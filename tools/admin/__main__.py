@@ -40,7 +40,7 @@ def cmd_migrate(args) -> int:
     from functions.staff_auth import service as staff_service
 
     created = staff_service.ensure_super_admin()
-    print("super admin %r %s" % (config.get("ADMIN_USERNAME", "admin"), "created" if created else "already present"))
+    print("super admin %r %s" % (config.get("ADMIN_USERNAME"), "created" if created else "already present"))
     return 0
 
 
@@ -118,8 +118,12 @@ def main(argv=None) -> int:
     importlib.import_module("tools.admin.upgrade_v1").add_commands(sub)
     importlib.import_module("tools.admin.backup").add_commands(sub)  # backup, backups, restore
     args = parser.parse_args(argv)
+    from omcore import log
+
     try:
-        return args.func(args)
+        # one id per command run: the expiry loop's and the migration's lines (and the orders they bind) group by it
+        with log.scope(capability="admin", job=args.command):
+            return args.func(args)
     except config.ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

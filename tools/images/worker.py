@@ -28,6 +28,7 @@ import threading
 
 from omcommerce import media
 from omcore import config, kv
+from omcore import log as omlog
 from omcore.log import get_logger
 
 log = get_logger("images.worker")
@@ -42,7 +43,7 @@ def processing_list(worker_id: str | None = None) -> str:
 
 def block_timeout(block_seconds: float) -> float:
     """How long one BLMOVE may wait: at most half the Redis socket timeout, so the server always answers first."""
-    socket_timeout = config.get_int("REDIS_TIMEOUT_MS", 1000) / 1000
+    socket_timeout = config.get_int("REDIS_TIMEOUT_MS") / 1000
     return max(0.05, min(float(block_seconds), socket_timeout / 2))
 
 
@@ -111,7 +112,8 @@ def run(stop: threading.Event | None = None, *, block_seconds: float = 0.5) -> N
                 log.info("redis reachable again, image queue resumed")
             if raw is None:
                 continue
-            _handle(pipeline, client, processing, raw, stop)
+            with omlog.scope(capability="images", job="image_worker"):  # a fresh id per event
+                _handle(pipeline, client, processing, raw, stop)
     finally:
         heartbeat.remove()
 

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+from datetime import datetime, timezone
 
 from omcore import config
 
@@ -39,7 +40,7 @@ class _TimeoutRequests:
 
 
 def base_order_id() -> str:
-    return config.get("MIDTRANS_BASE_ORDER_ID", "OPENMERCE")
+    return config.get("MIDTRANS_BASE_ORDER_ID")
 
 
 def midtrans_order_id(order_id: int) -> str:
@@ -58,6 +59,36 @@ def parse_order_id(value: str) -> int | None:
     return number if number > 0 else None
 
 
+# Snap refuses item ids and names longer than 50 characters (docs.midtrans.com/reference/item-details-object)
+ITEM_TEXT_MAX = 50
+
+
+def snap_params(order_id: int, lines: list[dict], freight_cost: int, courier_code: str, customer: dict, *,
+                window_hours: int, now: datetime) -> dict:
+    """The Snap ``create_transaction`` body of an order (pure: no I/O). ``lines``: the order's lines (``id`` as
+    BINARY(16) or text, ``name``, ``price``, ``quantity``); the freight is one more item; ``gross_amount`` is the
+    sum of the items, as Midtrans checks it. ``customer``: first_name, last_name, email, phone_number (optional)."""
+    from omdb.ids import from_bin
+
+    def text_id(value) -> str:
+        return from_bin(value) if isinstance(value, (bytes, bytearray)) else str(value)
+
+    items = [{"id": text_id(line["id"])[:ITEM_TEXT_MAX], "price": int(line["price"]),
+              "quantity": int(line["quantity"]), "name": line["name"][:ITEM_TEXT_MAX]} for line in lines]
+    items.append({"id": f"freight-{order_id}", "price": int(freight_cost), "quantity": 1,
+                  "name": courier_code[:ITEM_TEXT_MAX]})
+    return {
+        "transaction_details": {"order_id": midtrans_order_id(order_id),
+                                "gross_amount": sum(i["price"] * i["quantity"] for i in items)},
+        "item_details": items,
+        "customer_details": {"first_name": customer["first_name"], "last_name": customer["last_name"],
+                             "email": customer["email"],
+                             **({"phone": customer["phone_number"]} if customer.get("phone_number") else {})},
+        "expiry": {"start_time": now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000"),
+                   "unit": "hour", "duration": int(window_hours)},
+    }
+
+
 def signature(order_id: str, status_code: str, gross_amount: str, server_key: str | None = None) -> str:
     key = server_key if server_key is not None else config.get("MIDTRANS_SERVER_KEY")
     return hashlib.sha512((order_id + status_code + gross_amount + key).encode("utf-8")).hexdigest()
@@ -73,10 +104,10 @@ def signature_valid(payload: dict) -> bool:
 
 
 def _configure(client):
-    timeout = float(config.get_int("MIDTRANS_TIMEOUT_SECONDS", 10))
+    timeout = float(config.get_int("MIDTRANS_TIMEOUT_SECONDS"))
     client.http_client.http_client = _TimeoutRequests(timeout)
-    snap = config.get("MIDTRANS_BASE_URL_SNAP", "https://app.sandbox.midtrans.com/snap/v1").rstrip("/")
-    core = config.get("MIDTRANS_BASE_URL_CORE_API", "https://api.sandbox.midtrans.com").rstrip("/")
+    snap = config.get("MIDTRANS_BASE_URL_SNAP").rstrip("/")
+    core = config.get("MIDTRANS_BASE_URL_CORE_API").rstrip("/")
     client.api_config.SNAP_SANDBOX_BASE_URL = client.api_config.SNAP_PRODUCTION_BASE_URL = snap
     client.api_config.CORE_SANDBOX_BASE_URL = client.api_config.CORE_PRODUCTION_BASE_URL = core
     return client
@@ -151,12 +182,12 @@ def confirmed_status(order_id: int) -> dict | None:
     import urllib.request
 
     mid = midtrans_order_id(order_id)
-    core = config.get("MIDTRANS_BASE_URL_CORE_API", "https://api.sandbox.midtrans.com").rstrip("/")
+    core = config.get("MIDTRANS_BASE_URL_CORE_API").rstrip("/")
     url = f"{core}/v2/{urllib.parse.quote(mid, safe='')}/status"
     token = base64.b64encode((config.get("MIDTRANS_SERVER_KEY") + ":").encode()).decode()
     request = urllib.request.Request(url, method="GET", headers={
         "Authorization": "Basic " + token, "Accept": "application/json"})
-    timeout = float(config.get_int("MIDTRANS_TIMEOUT_SECONDS", 10))
+    timeout = float(config.get_int("MIDTRANS_TIMEOUT_SECONDS"))
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:
             code, body = resp.status, resp.read(_STATUS_BODY_LIMIT)

@@ -7,7 +7,10 @@ the staff back office.
     paid, packed ──refund──▶ refunded (stock restored once); shipped and later ──refund──▶ refunded (goods are out)
     any paid state ──partial_refund──▶ partially_refunded
 
-``transition`` is the only code that changes ``orders.status``: it locks the order row (or takes the row the
+``move`` is the one way services change an order's state: lock → read items → ``transition`` → record the customer's
+mail, returning an ``AfterCommit`` (cache keys to drop, outbox rows to hand on) that the caller runs once its
+transaction committed (``db.run_in_transaction`` then ``.run()``). ``transition`` is the step inside it that changes
+``orders.status``: it locks the order row (or takes the row the
 caller already locked in the same transaction — one lock, one read), refuses anything not in ``TRANSITIONS``
 (``IllegalTransition``, HTTP 409; the one place the table is checked) and writes ``order_status_history`` with the
 actor. Transitions are compare-and-set on the locked row, so a duplicate, replayed or concurrent request changes
@@ -15,6 +18,8 @@ nothing the second time. It returns the row as written, which callers pass on (m
 of reading the order again.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from omcore import log
 from omdb.sql import NOW, update_statement
@@ -167,3 +172,92 @@ def wire_status(row: dict) -> str:
     if status == PARTIALLY_REFUNDED:
         return "partial_refund"
     return status  # packed, shipped, delivered, completed
+
+
+# ---------------------------------------------------------------- one way to move an order, and what follows it
+
+# the customer mail a move to each state sends (``omcommerce.notify`` events); other moves send none
+MAIL_EVENTS = {PAID: "paid", SHIPPED: "shipped", CANCELLED: "cancelled", REFUNDED: "refunded"}
+
+
+def stale_caches(previous: str, target: str) -> tuple[bool, bool]:
+    """Which caches of the order's products a move makes stale: ``(product, sold)``. The sold counters (and the
+    home page that shows them) change when the order enters or leaves the paid states; the product caches when the
+    order gives its units back (a cancel or a refund)."""
+    sold = (previous in PAID_STATES) != (target in PAID_STATES) or target in (PAID, REFUNDED)
+    product = target in (CANCELLED, REFUNDED)
+    return product, sold
+
+
+@dataclass
+class AfterCommit:
+    """The work a committed order change leaves behind: cache keys to delete and mail outbox rows to hand to the
+    deliverer. Plain data, built inside the transaction and run (``run()``) only after it committed: a rolled-back
+    change leaves nothing to do. Combine several with ``+``."""
+    cache_keys: list[str] = field(default_factory=list)
+    mail_ids: list[int] = field(default_factory=list)
+
+    def __add__(self, other: "AfterCommit") -> "AfterCommit":
+        return AfterCommit(list(dict.fromkeys(self.cache_keys + other.cache_keys)), self.mail_ids + other.mail_ids)
+
+    def run(self) -> None:
+        """Never raises: a cache that cannot be reached falls through to MySQL, an outbox row that is not handed
+        over now is delivered by the sweep."""
+        from omcore import kv
+
+        from . import outbox
+
+        if self.cache_keys:
+            kv.cache_delete(*self.cache_keys)
+        outbox.after_commit(self.mail_ids)
+
+
+def stale_keys(previous: str, target: str, product_ids_text: list[str]) -> list[str]:
+    """The cache keys a move from ``previous`` to ``target`` makes stale for the order's products."""
+    from . import cachekeys
+
+    product, sold = stale_caches(previous, target)
+    keys: list[str] = []
+    for pid in product_ids_text:
+        if product:
+            keys += [cachekeys.product(pid), cachekeys.product_reviews(pid)]
+        if sold:
+            keys.append(cachekeys.sold(pid))
+    if sold:
+        keys.append(cachekeys.HOME)
+    return keys
+
+
+@dataclass
+class Moved:
+    """What ``move`` did: the order row as written, its state before, its lines, and the after-commit work."""
+    order: dict
+    previous: str
+    items: list[dict]
+    after: AfterCommit
+
+
+def move(tx, order_id: int, target: str, *, actor_type: str, actor_id=None, note=None, expect_from=None,
+         updates: dict | None = None, reason: str = "", mail: bool = True, locked: dict | None = None,
+         items: list[dict] | None = None) -> Moved:
+    """Change the order's state in the caller's transaction ``tx``: lock the order (unless ``locked``: the row this
+    transaction already locked), read its lines (unless ``items``), ``transition`` (``IllegalTransition``: nothing
+    written), and record the customer's mail for the new state (``MAIL_EVENTS``; ``reason`` goes into a
+    cancellation mail; ``mail=False``: none). Returns ``Moved`` whose ``after`` the caller runs after the commit."""
+    from omdb.ids import from_bin
+
+    from . import notify
+
+    row = locked if locked is not None else lock_order(tx, order_id)
+    previous = row["status"]
+    if items is None:
+        items = order_items(tx, order_id)
+    order = transition(tx, order_id, target, actor_type=actor_type, actor_id=actor_id, note=note,
+                       expect_from=expect_from, updates=updates, locked=row, items=items)
+    mail_ids = []
+    if mail and target in MAIL_EVENTS:
+        mail_id = notify.order_event(tx, order_id, MAIL_EVENTS[target], reason=reason, order=order)
+        if mail_id:
+            mail_ids.append(mail_id)
+    keys = stale_keys(previous, target, [from_bin(pb) for pb in product_ids(items)])
+    return Moved(order, previous, items, AfterCommit(keys, mail_ids))

@@ -87,7 +87,7 @@ def check_unpaid_units(runner, customer_id, lines) -> None:
     if over:
         raise Conflict(f"at most {cap} units of one product may wait for payment across your unpaid orders; pay or"
                        " cancel an unpaid order, or order fewer of: " + ", ".join(o["name"] for o in over),
-                       products=over, max_unpaid_units=cap)
+                       products=over, max_unpaid_units=cap, code="unpaid_units_limit")
 
 
 def lock(tx, product_ids) -> dict[bytes, int]:

@@ -8,7 +8,9 @@ Every setting keeps the original Openmerce name (``DB_HOST``, ``JWT_KEY_CUSTOMER
    secrets to Lambda without putting them in template parameters or plain environment variables. Fetched once per
    container and cached; boto3 is imported only when such a variable is used.
 
-Missing required settings raise ``ConfigError`` naming the variable, so a function fails at start rather than at
+Defaults are written once, in the settings registry (``omcore.settings``): ``get("MAIL_DELIVERY")`` without a
+``default`` answers the registry's default when the variable is unset. Missing required settings (and unregistered
+ones read without a default) raise ``ConfigError`` naming the variable, so a function fails at start rather than at
 its first request.
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ class ConfigError(RuntimeError):
 
 
 _MISSING = object()
+_defaults: dict | None = None
 _ssm_cache: dict[str, str | None] = {}
 
 
@@ -52,10 +55,25 @@ def _from_ssm(name: str, parameter: str) -> str | None:
     return _ssm_cache.get(parameter)
 
 
-def get(name: str, default=_MISSING) -> str:
-    """Return the setting ``name`` (or the contents of ``<name>_FILE``), or ``default``.
+def registry_default(name: str):
+    """The registry's default of ``name`` (``omcore.settings``), or ``_MISSING`` when it is required, empty, derived
+    (a default described in words) or not registered."""
+    global _defaults
+    if _defaults is None:
+        from .settings import SETTINGS
 
-    Without a default a missing setting raises ``ConfigError`` naming both spellings.
+        # an empty default means "unset": a reader that needs the value still gets the ConfigError naming it (a
+        # reader that can do without passes default="" itself)
+        _defaults = {s.name: s.default for s in SETTINGS
+                     if not s.required and s.default != "" and not (isinstance(s.default, str)
+                                                                    and s.default.startswith("("))}
+    return _defaults.get(name, _MISSING)
+
+
+def get(name: str, default=_MISSING) -> str:
+    """Return the setting ``name`` (or the contents of ``<name>_FILE``), or ``default``, or the registry's default.
+
+    A missing setting with neither raises ``ConfigError`` naming both spellings.
     """
     value = os.environ.get(name)
     if value is None:
@@ -72,6 +90,10 @@ def get(name: str, default=_MISSING) -> str:
             value = _from_ssm(name, parameter)
     if value is None:
         if default is _MISSING:
+            default = registry_default(name)
+            if default is not _MISSING and not isinstance(default, str):
+                default = ("true" if default else "false") if isinstance(default, bool) else str(default)
+        if default is _MISSING:
             raise ConfigError(f"missing required configuration: set {name} (or {name}_FILE / {name}_SSM)")
         return default
     return value
@@ -81,6 +103,8 @@ def get_int(name: str, default: int | object = _MISSING) -> int:
     raw = get(name, None)
     if raw is None or raw == "":
         if default is _MISSING:
+            default = registry_default(name)
+        if default is _MISSING:
             raise ConfigError(f"missing required configuration: set {name} (or {name}_FILE)")
         return default  # type: ignore[return-value]
     try:
@@ -89,10 +113,12 @@ def get_int(name: str, default: int | object = _MISSING) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
-def get_bool(name: str, default: bool = False) -> bool:
+def get_bool(name: str, default: bool | object = _MISSING) -> bool:
     raw = get(name, None)
     if raw is None or raw == "":
-        return default
+        if default is _MISSING:
+            default = registry_default(name)
+        return False if default is _MISSING else bool(default)
     lowered = raw.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
         return True

@@ -31,7 +31,7 @@ from chalice import Blueprint, Chalice, Response
 
 from . import config
 from . import log as request_log
-from .errors import ApiError, BadRequest, PayloadTooLarge, UnsupportedMediaType, classify, register
+from .errors import ApiError, BadRequest, PayloadTooLarge, UnsupportedMediaType, classify, code_for, register
 from .log import get_logger
 from .spec import Spec
 from .validate import json_too_deep, parse_json_object
@@ -169,10 +169,11 @@ class Reply:
         self.content_type = content_type
 
 
-def _error_response(status: int, message: str, headers: dict | None = None, extra: dict | None = None) -> Response:
-    body = {"error": message}
+def _error_response(status: int, message: str, headers: dict | None = None, extra: dict | None = None,
+                    code: str | None = None) -> Response:
+    body = {"error": message, "code": code or code_for(status)}
     if extra:
-        body.update(extra)
+        body.update({k: v for k, v in extra.items() if k not in body})
     return Response(json.dumps(body), status_code=status, headers={**JSON_HEADERS, **(headers or {})})
 
 
@@ -206,14 +207,15 @@ class Routes:
         # functions.<capability>.routes → "<capability>": every log line of its requests says which capability
         parts = import_name.split(".")
         self.capability = parts[-2] if len(parts) >= 2 and parts[-1] == "routes" else import_name
-        self.table: list[tuple[str, tuple[str, ...], str]] = []
         self._contracts: list[Contract] = []
 
     def route(self, path: str, methods: Iterable[str] = ("GET",), *, guard: Callable | None = None,
               body: Spec | None = None, query: Spec | None = None, headers: Spec | None = None,
-              max_body: int | None = None):
+              max_body: int | None = None, responses: dict | None = None, errors: dict | None = None):
         """``body``/``query`` (and optional ``headers``) declare the route's input; ``Spec()`` = takes none. The
-        body-size limit is ``max_body``, else the body spec's ``max_bytes``, else ``DEFAULT_MAX_BODY``."""
+        body-size limit is ``max_body``, else the body spec's ``max_bytes``, else ``DEFAULT_MAX_BODY``.
+        ``responses``: {status: JSON Schema} of its answers (``omcore.spec.obj``/``arr``); ``errors``: {status:
+        (code, ...)} the explicit error codes it answers with (both go into the OpenAPI document)."""
         methods = tuple(m.upper() for m in methods)
         limit = max_body or getattr(body, "max_bytes", None) or DEFAULT_MAX_BODY
 
@@ -225,11 +227,17 @@ class Routes:
                 return dispatch(self.blueprint.current_request, view, guard, limit, self.capability, specs)
 
             self.blueprint.route(path, methods=list(methods), content_types=["*/*"])(handler)
-            self.table.append((path, methods, view.__module__ + "." + view.__name__))
-            self._contracts.append(Contract(path, methods, view, guard, body, query, headers, self.capability))
+            self._contracts.append(Contract(path, methods, view, guard, body, query, headers, self.capability,
+                                            responses, errors))
             return view
 
         return decorator
+
+    @property
+    def table(self) -> list[tuple[str, tuple[str, ...], str]]:
+        """(path, methods, dotted view name) for every route (``tools.admin routes``, docs/routes.md): a view of
+        the declared contracts, the one list the table keeps."""
+        return [(c.path, c.methods, c.view.__module__ + "." + c.view.__name__) for c in self._contracts]
 
     def described(self):
         """(path, methods, dotted view name, view, guard) for every route (OpenAPI generation, route checks)."""
@@ -242,11 +250,13 @@ class Routes:
 
 
 class Contract:
-    """What one route declares: path, methods, view, guard and its input specs."""
+    """What one route declares: path, methods, view, guard, its input specs and its answers' shapes."""
 
-    def __init__(self, path, methods, view, guard, body, query, headers, capability):
+    def __init__(self, path, methods, view, guard, body, query, headers, capability, responses=None, errors=None):
         self.path, self.methods, self.view, self.guard = path, methods, view, guard
         self.body, self.query, self.headers, self.capability = body, query, headers, capability
+        self.responses = {str(k): v for k, v in (responses or {}).items()}
+        self.errors = {str(k): tuple(v) for k, v in (errors or {}).items()}
 
 
 def dispatch(chalice_request, view, guard, max_body, capability: str | None = None, specs=(None, None, None)
@@ -283,7 +293,7 @@ def _answer(chalice_request, view, guard, max_body, specs=(None, None, None)) ->
             req.principal = guard(req)
         return _to_response(view(req), req)
     except ApiError as exc:
-        return _error_response(exc.status, exc.message, exc.headers, exc.extra)
+        return _error_response(exc.status, exc.message, exc.headers, exc.extra, exc.code)
     except Exception as exc:
         mapped = classify(exc)
         path = getattr(req, "path", "?")
@@ -313,7 +323,7 @@ def make_app(app_name: str, *route_sets: Routes, units: tuple) -> Chalice:
         # the packages of the routes served (functions.<capability>), known from the routes, not named here
         snapstart.register(tuple(dict.fromkeys(r.package for r in route_sets)))
     app = Chalice(app_name=app_name)
-    app.debug = config.get_bool("CHALICE_DEBUG", False)
+    app.debug = config.get_bool("CHALICE_DEBUG")
     # exactly the binary types the API uses (the template declares the same): Chalice checks every response
     # against each entry, so its long default list cost ~25 µs per request
     app.api.binary_types = list(BINARY_TYPES)

@@ -104,11 +104,39 @@ def end(token) -> None:
     _context.reset(token)
 
 
+def event_id(event) -> str | None:
+    """The id a non-HTTP event carries, for its scope's ``request_id``: an SQS record's ``messageId``, a scheduled
+    (EventBridge) event's ``id``, a Lambda context's ``aws_request_id``; None (a fresh id is generated) otherwise.
+    Takes the raw dict, a Chalice event (``to_dict()``) or a Lambda context."""
+    if event is None:
+        return None
+    if hasattr(event, "aws_request_id"):
+        return str(event.aws_request_id) or None
+    if hasattr(event, "to_dict"):
+        event = event.to_dict()
+    if isinstance(event, dict):
+        for name in ("messageId", "id"):
+            value = event.get(name)
+            if isinstance(value, str) and value:
+                return value[:128]
+    return None
+
+
 @contextmanager
 def scope(**fields):
-    """``with log.scope(capability="payments"):`` — a scope for non-HTTP work (events, scheduled jobs)."""
+    """``with log.scope(capability="payments", request_id=log.event_id(event)):`` — a scope for non-HTTP work
+    (SQS messages, schedules, the container worker, the admin CLI); without a ``request_id`` one is generated."""
     token = begin(**fields)
     try:
         yield context()
     finally:
         end(token)
+
+
+@contextmanager
+def message_scope(message: dict):
+    """A scope for one message of a batch (an SQS record): its own ``request_id`` (the ``messageId``), the batch
+    scope's ``capability`` and ``job``; what one message binds (an order id) never reaches the next."""
+    outer = _context.get()
+    with scope(request_id=event_id(message), capability=outer.get("capability"), job=outer.get("job")) as fields:
+        yield fields

@@ -37,16 +37,24 @@ class Message(NamedTuple):  # not a dataclass: keeps `dataclasses` + `inspect` o
     html: str | None = None
 
     def html_body(self) -> str:
+        """The HTML part: ``html`` when given, else the text's paragraphs in the shop's layout, a one-time code
+        ("... code is: 123456") set large."""
         if self.html:
             return self.html
         import html
+        import re
 
-        paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in self.text.split("\n\n"))
-        return f"<!doctype html><html><body>{paragraphs}</body></html>"
+        paragraphs = "".join("<p>" + re.sub(_CODE, _BIG_CODE, html.escape(p)) + "</p>" for p in self.text.split("\n\n"))
+        return ("<!doctype html><html><body style=\"font-family:sans-serif;max-width:560px;margin:auto\">"
+                f"{paragraphs}</body></html>")
+
+
+_CODE = r"(code is: )(\d{6})\b"  # a one-time code in a mail's text ...
+_BIG_CODE = r'\1<strong style="font-size:24px;letter-spacing:4px">\2</strong>'  # ... set large in its HTML
 
 
 def sender() -> str:
-    return config.get("MAIL_FROM", "Openmerce <noreply@openmerce.local>")
+    return config.get("MAIL_FROM")
 
 
 def to_email_message(msg: Message) -> "EmailMessage":
@@ -70,8 +78,8 @@ class SmtpTransport:
         import ssl
 
         host = config.get("SMTP_HOST")
-        port = config.get_int("SMTP_PORT", 587)
-        timeout = config.get_int("SMTP_TIMEOUT", 10)
+        port = config.get_int("SMTP_PORT")
+        timeout = config.get_int("SMTP_TIMEOUT")
         user = config.get("SMTP_USER", "")
         password = config.get("SMTP_PASS", "")
         mode = config.get("SMTP_SECURITY", "starttls" if port == 587 else ("tls" if port == 465 else "none"))

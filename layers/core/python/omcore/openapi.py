@@ -11,7 +11,9 @@ route's specs; the security scheme from its guard; summary, description and answ
         \"\"\"
 
 The first docstring line is the summary, ``NNN: text`` lines describe the answers with that status, the other
-lines are the description. Every operation also documents the JSON ``{"error": ...}`` answer of any failure.
+lines are the description. The answers' shapes come from the route's ``responses=`` (``omcore.spec.obj``/``arr``),
+its explicit error codes from ``errors=``; every documented failure and the ``default`` answer carry the
+``Error`` schema (``{"error": message, "code": kind}``, ``omcore.spec.ERROR``).
 Imported only where the document is built (at packaging time, or by the health route where no bundled copy
 exists), never on a request's cold path.
 """
@@ -19,6 +21,8 @@ from __future__ import annotations
 
 import inspect
 import re
+
+from .spec import ERROR
 
 _STATUS_LINE = re.compile(r"^\s*([1-5][0-9][0-9]):\s+(.*)$")
 _PATH_PARAM = re.compile(r"\{([^}]+)\}")
@@ -68,9 +72,23 @@ def operation(contract, method: str) -> dict:
         if body is not None:
             op["requestBody"] = body
     answers = {status: {"description": text} for status, text in responses.items()}
+    for status in contract.responses:
+        answers.setdefault(status, {"description": "success" if status.startswith("2") else "an error"})
+    for status in contract.errors:
+        answers.setdefault(status, {"description": "an error"})
     if not any(status.startswith("2") for status in answers):
         answers["200"] = {"description": "success"}
-    answers["default"] = {"description": "an error: `{\"error\": message}`",
+    for status, answer in answers.items():
+        schema = contract.responses.get(status)
+        if schema is None and status[0] in "45":
+            schema = ERROR_REF
+        if schema is not None:
+            answer["content"] = {"application/json": {"schema": schema}}
+        if status in contract.errors:
+            codes = list(contract.errors[status])
+            answer["description"] += " — codes: " + ", ".join(f"`{c}`" for c in codes)
+            answer["x-error-codes"] = codes
+    answers["default"] = {"description": "an error: `{\"error\": message, \"code\": kind}`",
                           "content": {"application/json": {"schema": ERROR_REF}}}
     op["responses"] = answers
     if contract.guard is not None:
@@ -90,8 +108,7 @@ def build(route_sets) -> dict:
                 "customerCookie": {"type": "apiKey", "in": "cookie", "name": "ac_cus"},
                 "staffCookie": {"type": "apiKey", "in": "cookie", "name": "ac_stf"},
             },
-            "schemas": {"Error": {"type": "object", "required": ["error"],
-                                  "properties": {"error": {"type": "string"}}}},
+            "schemas": {"Error": ERROR},
         },
     }
     for routes in route_sets:

@@ -6,7 +6,7 @@ template provides it. From this one table:
 * ``required_for(unit)`` gives the settings a function checks at start (``make_app`` → ``config.require``);
 * ``infra/`` generates each function's environment variables, the template parameters, the SSM secrets and the
   IAM permission to read exactly those secrets;
-* ``docs/configuration.md`` is generated (``python infra/build.py --docs``);
+* ``docs/configuration.md`` is generated (``python infra/build.py --template-only``, also run by ``make package``);
 * a test checks the code agrees: every setting the code reads is registered, every registered setting is read by the
   units that list it, and a default written in code equals the one written here.
 
@@ -26,7 +26,7 @@ PAGE_CAPABILITIES = ("desk",)
 CUSTOMER = ("auth", "account", "cart", "checkout")
 STAFF = ("staff_auth", "backoffice", "images")
 MAILERS = ("auth", "staff_auth", "account", "backoffice", "checkout", "payments")
-ORDER_MAILERS = ("backoffice", "checkout", "payments", "worker", "admin")  # the mail outbox (omcommerce.outbox)
+OUTBOX = MAILERS + ("worker", "admin")  # every mail leaves through the outbox (omcommerce.outbox)
 FREIGHT = ("freight", "checkout")
 MIDTRANS = ("checkout", "payments")
 IMAGES = ("backoffice", "images")
@@ -185,13 +185,14 @@ SETTINGS: tuple[Setting, ...] = (
     S("SMTP_SECURITY", "str", "(starttls on 587, tls on 465, else none)", MAILERS,
       "`starttls`, `tls` or `none`", MAIL),
     S("SMTP_TIMEOUT", "int", 10, MAILERS, "SMTP timeout in seconds", MAIL),
-    S("MAIL_DELIVERY", "str", "inline", ORDER_MAILERS,
-      "how order mails leave the outbox after the commit: `inline` (this process, right away: local run, tests), "
-      "`sqs` (the mail queue → checkout's deliver_mail function: AWS), `sweep` (only the expiry loop's sweep: Swarm)",
+    S("MAIL_DELIVERY", "str", "inline", OUTBOX,
+      "how mails leave the outbox after the commit: `inline` (this process, right away: local run, tests), "
+      "`sqs` (the mail queue → checkout's deliver_mail function: AWS), `sweep` (the expiry loop's sweep; codes and "
+      "account notices go to the process's mail thread at once: Swarm)",
       MAIL, aws=Fixed("sqs")),
-    S("MAIL_QUEUE_URL", "url", "", ORDER_MAILERS, "the mail queue (with `MAIL_DELIVERY=sqs`)", MAIL,
+    S("MAIL_QUEUE_URL", "url", "", OUTBOX, "the mail queue (with `MAIL_DELIVERY=sqs`)", MAIL,
       aws=Fixed({"Ref": "MailQueue"})),
-    S("MAIL_MAX_ATTEMPTS", "int", 5, ORDER_MAILERS,
+    S("MAIL_MAX_ATTEMPTS", "int", 5, OUTBOX,
       "tries per outbox mail after transport errors (then `failed`); retries wait 1, 2, 4... minutes", MAIL),
     # -- http / containers
     S("TRUSTED_PROXY_HOPS", "int", 0, ("container",),

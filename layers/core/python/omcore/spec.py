@@ -307,3 +307,32 @@ def paged(params: dict) -> bool:
 def query_id(kind: Callable[..., Field] = uuid, *, required: bool = True, **kw) -> Spec:
     """The ``?id=`` query most detail/delete routes take (a UUID unless ``kind`` says otherwise)."""
     return Spec(kind("id", required=required, **kw))
+
+
+# ---------------------------------------------------------------- answers: response shapes, declared beside the input
+
+def obj(*required: str, **properties: dict) -> dict:
+    """A JSON object answer: ``obj("id", "status", id=INTEGER, status=STRING)`` (the names in ``required`` are
+    always present; more keys may follow, as the v1 wire format sometimes adds them)."""
+    return {"type": "object", "required": list(required), "properties": properties}
+
+
+def arr(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def nullable(schema: dict) -> dict:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+NUMBER = {"type": "number"}
+BOOLEAN = {"type": "boolean"}
+
+# every non-2xx answer (omcore.http): the message the v1 UIs show and the machine-readable code (omcore.errors)
+ERROR = obj("error", "code", error=STRING,
+            code={"type": "string", "pattern": "^[a-z][a-z0-9_]*$",
+                  "description": "the kind of failure, stable: the status's default (bad_request, unauthorized, "
+                                 "forbidden, not_found, conflict, payload_too_large, unprocessable, rate_limited, "
+                                 "bad_gateway, unavailable, ...) or a route's own (e.g. out_of_stock)"})

@@ -220,9 +220,10 @@ class ChaliceWSGI:
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return _json(start_response, 400, {"error": "invalid Content-Length"})
+            return _json(start_response, 400, {"error": "invalid Content-Length", "code": "bad_request"})
         if length > self.max_body:
-            return _json(start_response, 413, {"error": f"request body too large (limit {self.max_body} bytes)"},
+            return _json(start_response, 413, {"error": f"request body too large (limit {self.max_body} bytes)",
+                                               "code": "payload_too_large"},
                          [("Connection", "close")])
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         event = self.build_event(environ, body)
@@ -257,7 +258,7 @@ class ChaliceWSGI:
     def _usercontent(self, environ, start_response):
         match = _USERCONTENT_RE.match(environ.get("PATH_INFO", ""))
         if not match or environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
-            return _json(start_response, 404, {"error": "not found"})
+            return _json(start_response, 404, {"error": "not found", "code": "not_found"})
         try:
             import boto3
             from botocore.exceptions import ClientError
@@ -266,10 +267,10 @@ class ChaliceWSGI:
                 self._s3 = boto3.client("s3")
             obj = self._s3.get_object(Bucket=config.get("IMAGES_PUBLIC_BUCKET"), Key=f"usercontent/{match.group(1)}")
         except ClientError:
-            return _json(start_response, 404, {"error": "not found"})
+            return _json(start_response, 404, {"error": "not found", "code": "not_found"})
         except Exception as exc:  # object store down: not the client's fault
             log.warning("usercontent read failed: %s", type(exc).__name__)
-            return _json(start_response, 503, {"error": "image storage temporarily unavailable"})
+            return _json(start_response, 503, {"error": "image storage temporarily unavailable", "code": "unavailable"})
         data = obj["Body"].read()
         start_response("200 OK", [("Content-Type", obj.get("ContentType") or "image/webp"),
                                   ("Cache-Control", "public, max-age=31536000, immutable"),
