@@ -95,6 +95,10 @@ SETTINGS: tuple[Setting, ...] = (
     S("DB_CONNECT_TIMEOUT", "int", 3, ALL, "seconds to connect to MySQL", DB),
     S("DB_READ_TIMEOUT", "int", 30, ALL, "seconds to wait for a MySQL answer", DB),
     S("DB_WRITE_TIMEOUT", "int", 30, ALL, "seconds to send to MySQL", DB),
+    S("DB_POOL_SIZE", "int", 10, ALL, "MySQL connections per process at most (keep it × processes below the server's"
+      " `max_connections`; Lambda and sync workers use one)", DB),
+    S("DB_POOL_TIMEOUT_SECONDS", "int", 5, ALL,
+      "seconds a request waits for a free MySQL connection of its process before a 503 with `Retry-After`", DB),
     # -- redis
     S("REDIS_HOST", "str", REQUIRED, ALL, "Redis host for sessions, codes and rate limits (a `noeviction` Redis)",
       REDIS, aws=Param()),
@@ -117,6 +121,9 @@ SETTINGS: tuple[Setting, ...] = (
       REDIS),
     S("REDIS_CONNECT_TIMEOUT_MS", "int", 1000, ALL, "Redis connect timeout", REDIS),
     S("REDIS_TIMEOUT_MS", "int", 1000, ALL, "Redis command timeout", REDIS),
+    S("REDIS_POOL_SIZE", "int", 10, ALL, "main-Redis (redis-py) connections per process at most", REDIS),
+    S("REDIS_POOL_TIMEOUT_SECONDS", "int", 5, ALL,
+      "seconds a request waits for a free main-Redis connection of its process before a 503", REDIS),
     # -- authentication
     S("JWT_KEY_CUSTOMER", "str", REQUIRED, CUSTOMER, "HS256 secret of customer (and registration) tokens", AUTH,
       secret=True, aws=Ssm()),
