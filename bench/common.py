@@ -51,6 +51,7 @@ BENCH_ENV = {
 def apply_env() -> None:
     os.environ.update(BENCH_ENV)
     sys.path.insert(0, ROOT)
+    sys.path.insert(0, os.path.join(ROOT, "swarm-fallback"))  # the container bridge (chalice_wsgi)
 
 
 def pct(values, p: float) -> float:

@@ -1,4 +1,4 @@
-"""Over HTTP through the fallback container's server (gunicorn + omcore.wsgi, 2 workers on this machine), measured
+"""Over HTTP through the fallback container's server (gunicorn + chalice_wsgi.py, 2 workers on this machine), measured
 with wrk: a cached catalogue read and add-to-cart, against a minimal hello-world WSGI app on the same server and
 worker count."""
 from __future__ import annotations

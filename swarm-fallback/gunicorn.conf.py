@@ -87,7 +87,7 @@ max_requests = 5000
 max_requests_jitter = 500
 limit_request_line = 8190
 limit_request_fields = 100
-# Client addresses are omcore.wsgi's business (X-Forwarded-For believed only from FORWARDED_ALLOW_IPS peers, CIDRs
+# Client addresses are chalice_wsgi.py's business (X-Forwarded-For believed only from FORWARDED_ALLOW_IPS peers, CIDRs
 # allowed); gunicorn's own setting of that name only decides the URL scheme, from loopback. entrypoint.sh hands our
 # value over as OM_FORWARDED_ALLOW_IPS because gunicorn 23 refuses CIDRs in it; the workers get it back here.
 forwarded_allow_ips = "127.0.0.1,::1"

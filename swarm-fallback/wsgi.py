@@ -1,4 +1,4 @@
-"""WSGI entry of the container: the composed Chalice app (every capability) behind omcore.wsgi.
+"""WSGI entry of the container: the composed Chalice app (every capability) behind chalice_wsgi.py (the bridge, next to this file).
 
 gunicorn loads ``wsgi:application`` (see gunicorn.conf.py); the parity test starts the same entrypoint.
 
@@ -13,9 +13,9 @@ import os
 import time
 
 from omcore import config
-from omcore.wsgi import make_wsgi_app
 
 from app import app as chalice_app
+from chalice_wsgi import make_wsgi_app
 
 _CHUNK = 64 * 1024
 

@@ -140,7 +140,7 @@ def test_api_liveness_is_the_image_default_and_shipped_in_the_image(stack):
     default = json.loads(re.search(r"^\s*CMD (\[.*\])\s*$", dockerfile.split("HEALTHCHECK", 1)[1], re.M).group(1))
     assert ["CMD", *default] == stack["services"]["api"]["healthcheck"]["test"]
     copied = " ".join(line for line in dockerfile.replace("\\\n", " ").splitlines() if line.startswith("COPY"))
-    for name in ("healthcheck.py", "wait_for_db.py", "entrypoint.sh", "gunicorn.conf.py", "wsgi.py"):
+    for name in ("healthcheck.py", "wait_for_db.py", "entrypoint.sh", "gunicorn.conf.py", "wsgi.py", "chalice_wsgi.py"):
         assert f"swarm-fallback/{name}" in copied, name
 
 
