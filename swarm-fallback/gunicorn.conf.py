@@ -157,3 +157,4 @@ chdir = "/app" if os.path.isdir("/app/functions") else os.path.dirname(os.path.d
 # swarm-fallback/ is not an importable package name (hyphen): put it on the path and load wsgi.py from it.
 pythonpath = os.path.dirname(os.path.abspath(__file__))
 wsgi_app = "wsgi:application"
+

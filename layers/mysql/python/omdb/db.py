@@ -53,7 +53,7 @@ class PoolExhausted(DatabaseUnavailable):
 def _register_http_mapping() -> None:
     from omcore.errors import register
 
-    register(PoolExhausted, 503, "the server is busy, please retry")
+    register(PoolExhausted, 503, "the server is at capacity, please retry")
 
 
 _register_http_mapping()
