@@ -1,7 +1,7 @@
 """gunicorn settings for the API container (and the parity test, which starts the same entrypoint as a process).
 
 Threaded workers (gunicorn ``gthread``): each worker process serves up to ``WEB_THREADS`` requests at once (default
-64), so a request waiting on the network — Midtrans, the freight provider, S3, SMTP, a slow client — holds one
+128), so a request waiting on the network — Midtrans, the freight provider, S3, SMTP, a slow client — holds one
 thread, not the process. The bridge (chalice_wsgi.py) keeps Chalice's per-request state per thread; MySQL and Redis
 connections come from a bounded pool per process (``DB_POOL_SIZE``, ``REDIS_POOL_SIZE``), lent per statement or
 transaction. Why threads and not gevent or an ASGI server, with the numbers: docs/concurrency.md.
@@ -15,7 +15,7 @@ Slow clients (no proxy needed in front): every client socket is wrapped so that 
 request line and headers must arrive within ``CLIENT_HEADER_TIMEOUT`` seconds of the first byte awaited (default
 10; then the connection is closed), and wsgi.py gives the body ``CLIENT_READ_TIMEOUT`` seconds in total (then 408).
 A client dripping one byte at a time cannot stretch either: the deadline is for the whole head or body, not per
-read. A slow client holds one thread of 64 for a bounded time; no worker is ever killed for it (the worker's
+read. A slow client holds one thread of 128 for a bounded time; no worker is ever killed for it (the worker's
 heartbeat runs in its main loop, not in the request threads). In production Traefik also buffers request bodies.
 """
 import logging
@@ -131,7 +131,7 @@ class BoundedReadThreadWorker(ThreadWorker):
 bind = os.environ.get("BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY") or default_workers(cpu_limit()))
 worker_class = BoundedReadThreadWorker
-threads = int(os.environ.get("WEB_THREADS") or 64)
+threads = int(os.environ.get("WEB_THREADS") or 128)
 # connections a worker keeps open at once (in flight + idle keep-alive); beyond it, new ones wait in the backlog
 worker_connections = 1000
 timeout = int(os.environ.get("WORKER_TIMEOUT", "30"))

@@ -119,7 +119,7 @@ def client():
                 # at most REDIS_POOL_SIZE connections per process; a caller finding them all lent waits up to
                 # REDIS_POOL_TIMEOUT_SECONDS, then redis-py raises ConnectionError (RedisUnavailable: 503)
                 _client = redis.Redis(connection_pool=redis.BlockingConnectionPool(
-                    max_connections=config.get_int("REDIS_POOL_SIZE", 10),
+                    max_connections=config.get_int("REDIS_POOL_SIZE", 16),
                     timeout=config.get_int("REDIS_POOL_TIMEOUT_SECONDS", 5),
                     **settings,
                     socket_connect_timeout=config.get_int("REDIS_CONNECT_TIMEOUT_MS", 1000) / 1000,

@@ -95,7 +95,7 @@ SETTINGS: tuple[Setting, ...] = (
     S("DB_CONNECT_TIMEOUT", "int", 3, ALL, "seconds to connect to MySQL", DB),
     S("DB_READ_TIMEOUT", "int", 30, ALL, "seconds to wait for a MySQL answer", DB),
     S("DB_WRITE_TIMEOUT", "int", 30, ALL, "seconds to send to MySQL", DB),
-    S("DB_POOL_SIZE", "int", 10, ALL, "MySQL connections per process at most (keep it × processes below the server's"
+    S("DB_POOL_SIZE", "int", 16, ALL, "MySQL connections per process at most (keep it × processes below the server's"
       " `max_connections`; Lambda and sync workers use one)", DB),
     S("DB_POOL_TIMEOUT_SECONDS", "int", 5, ALL,
       "seconds a request waits for a free MySQL connection of its process before a 503 with `Retry-After`", DB),
@@ -121,7 +121,7 @@ SETTINGS: tuple[Setting, ...] = (
       REDIS),
     S("REDIS_CONNECT_TIMEOUT_MS", "int", 1000, ALL, "Redis connect timeout", REDIS),
     S("REDIS_TIMEOUT_MS", "int", 1000, ALL, "Redis command timeout", REDIS),
-    S("REDIS_POOL_SIZE", "int", 10, ALL, "main-Redis (redis-py) connections per process at most", REDIS),
+    S("REDIS_POOL_SIZE", "int", 16, ALL, "main-Redis (redis-py) connections per process at most", REDIS),
     S("REDIS_POOL_TIMEOUT_SECONDS", "int", 5, ALL,
       "seconds a request waits for a free main-Redis connection of its process before a 503", REDIS),
     # -- authentication
@@ -196,7 +196,7 @@ SETTINGS: tuple[Setting, ...] = (
     S("BIND", "str", "0.0.0.0:8000", ("container",), "containers: gunicorn's listening address", HTTP),
     S("WEB_CONCURRENCY", "int", "(the container's CPU limit, at least 2)", ("container",),
       "containers: gunicorn worker processes", HTTP),
-    S("WEB_THREADS", "int", 64, ("container",),
+    S("WEB_THREADS", "int", 128, ("container",),
       "containers: requests one worker process serves at once (threads; waiting on the network holds only one)", HTTP),
     S("WORKER_TIMEOUT", "int", 30, ("container",), "containers: seconds before gunicorn restarts a stuck worker",
       HTTP),

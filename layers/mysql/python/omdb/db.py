@@ -166,7 +166,7 @@ def _get_pool() -> _Pool:
     if pool is None or pool.pid != os.getpid():
         with _pool_guard:
             if _pool is None or _pool.pid != os.getpid():  # a forked worker never shares its parent's sockets
-                _pool = _Pool(config.get_int("DB_POOL_SIZE", 10),
+                _pool = _Pool(config.get_int("DB_POOL_SIZE", 16),
                               config.get_int("DB_POOL_TIMEOUT_SECONDS", 5))
             pool = _pool
     return pool
