@@ -120,6 +120,7 @@ def test_client_address_rules(app, remote, xff, hops, allow, expected):
 
 def test_a_malformed_forwarded_allow_ips_is_a_configuration_error(app):
     from omcore.config import ConfigError
+
     from chalice_wsgi import ChaliceWSGI
 
     with pytest.raises(ConfigError, match="FORWARDED_ALLOW_IPS"):
