@@ -273,25 +273,17 @@ def test_container_dripped_headers_are_cut_off_and_other_clients_are_served(one_
 def test_container_pool_exhaustion_is_a_503_with_retry_after_not_a_hang(app, one_worker, monkeypatch):
     """The pool holds one connection; a profile change waits on a row lock the test holds, keeping it lent; the next
     request that needs MySQL waits DB_POOL_TIMEOUT_SECONDS and gets 503 with Retry-After."""
-    import pymysql
-
     base, _, _ = one_worker
     customer_id = create_customer("buyer@example.com")
     first = _client(app, base, monkeypatch)
     assert login_customer(first).status == 200
-    locker = pymysql.connect(host=os.environ["DB_HOST"], port=int(os.environ["DB_PORT"]), user=os.environ["DB_USER"],
-                             password=os.environ["DB_PASS"], database=os.environ["DB_NAME"], autocommit=False)
+    locker = _connect(False)
     try:
         with locker.cursor() as cur:
             cur.execute("SELECT id FROM customers WHERE id = %s FOR UPDATE", (uuid.UUID(customer_id).bytes,))
         change, result = _run(lambda: first.patch("/api/v1/customer/profile", json={"first_name": "Budiman"}).status)
 
-        def waiting_on_the_lock():
-            with locker.cursor() as cur:
-                cur.execute("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")
-                return cur.fetchone()[0] > 0
-
-        _wait_for(waiting_on_the_lock, "the profile change to wait on the row lock")
+        _wait_for(_someone_waits_for_a_lock, "the profile change to wait on the row lock")
         resp = first.get("/api/v1/customer/profile")
         assert resp.status == 503, resp
         assert resp.headers.get("retry-after") and "error" in resp.json
@@ -302,3 +294,49 @@ def test_container_pool_exhaustion_is_a_503_with_retry_after_not_a_hang(app, one
     change.join(GUARD)
     assert result.get("value") == 200, result
     assert first.get("/api/v1/customer/profile").json["first_name"] == "Budiman"
+
+
+def _connect(autocommit: bool):
+    import pymysql
+
+    return pymysql.connect(host=os.environ["DB_HOST"], port=int(os.environ["DB_PORT"]), user=os.environ["DB_USER"],
+                           password=os.environ["DB_PASS"], database=os.environ["DB_NAME"], autocommit=autocommit)
+
+
+def _someone_waits_for_a_lock() -> bool:
+    observer = _connect(True)
+    try:
+        with observer.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")
+            return cur.fetchone()[0] > 0
+    finally:
+        observer.close()
+
+
+def test_an_autocommit_statement_that_loses_a_deadlock_is_run_again(monkeypatch):
+    """InnoDB answers a deadlock (1213) by rolling the losing transaction back whole — for an autocommit statement,
+    just that statement — so db.execute runs it again instead of answering 503 (concurrent cart updates and
+    checkouts lock the same inventory rows in different orders). Inside a transaction it is not retried: the whole
+    step is (run_in_transaction)."""
+    import pymysql
+
+    from support import create_category
+
+    category = create_category("Kopi")
+    real = db._Runner._cursor_run
+    losses = []
+
+    def lose_once(self, conn, sql, args, many=False):
+        if sql.startswith("UPDATE categories") and not losses:
+            losses.append(sql)
+            raise pymysql.err.OperationalError(1213, "Deadlock found when trying to get lock; try restarting")
+        return real(self, conn, sql, args, many)
+
+    monkeypatch.setattr(db._Runner, "_cursor_run", lose_once)
+    assert db.execute("UPDATE categories SET name = 'Kopi Gayo' WHERE id = %s", (category,)).rowcount == 1
+    assert losses and db.query_one("SELECT name FROM categories WHERE id = %s", (category,))["name"] == "Kopi Gayo"
+    losses.clear()
+    with pytest.raises(db.Deadlock):
+        with db.transaction():
+            db.execute("UPDATE categories SET name = 'Kopi Toraja' WHERE id = %s", (category,))
+    assert db.query_one("SELECT name FROM categories WHERE id = %s", (category,))["name"] == "Kopi Gayo"

@@ -32,7 +32,7 @@ import pymysql.cursors
 from omcore import config
 from omcore.log import get_logger
 
-from .errors import DatabaseUnavailable, Deadlock, is_connection_error, translate
+from .errors import DatabaseUnavailable, Deadlock, errno_of, is_connection_error, translate
 from .sql import NOW, placeholders, update_statement  # noqa: F401 - re-exported: db.NOW, db.placeholders
 
 log = get_logger("db")
@@ -261,6 +261,24 @@ class Transaction(_Runner):
 
 
 def _autocommit_run(sql, args, many=False, retry_safe=True):
+    """One statement in autocommit mode (or on the connection of the transaction this thread is in). A deadlock of
+    an autocommit statement is retried a few times: the server rolled the statement back whole (in autocommit it is
+    its own transaction), so running it again is safe — under concurrent requests, e.g. a cart update joining the
+    inventory rows a checkout holds, it is the expected outcome, not an error. (A lock-wait timeout is not retried:
+    it already waited ``innodb_lock_wait_timeout``.)"""
+    in_transaction = getattr(_local, "conn", None) is not None
+    attempt = 0
+    while True:
+        try:
+            return _autocommit_once(sql, args, many, retry_safe)
+        except Deadlock as exc:
+            attempt += 1
+            if in_transaction or attempt > 4 or errno_of(exc.__cause__) != 1213:
+                raise
+            time.sleep(random.uniform(0.005, 0.02) * attempt)
+
+
+def _autocommit_once(sql, args, many, retry_safe):
     conn, borrowed = _lease()
     try:
         try:
@@ -362,8 +380,11 @@ def transaction():
             _close(conn)
 
 
-def run_in_transaction(fn, *, retries: int = 4):
-    """Run ``fn(tx)`` in one transaction, retrying the whole step on deadlock or lock-wait timeout."""
+def run_in_transaction(fn, *, retries: int = 8):
+    """Run ``fn(tx)`` in one transaction, retrying the whole step on deadlock or lock-wait timeout, after a random
+    pause that grows with each attempt (full jitter, at most 0.2 s): with many requests in flight at once — the
+    container's threaded workers — the same rows meet in different orders (e.g. two carts inserting next to each
+    other in a unique index), and a few quick retries in lockstep could meet again."""
     attempt = 0
     while True:
         try:
@@ -373,4 +394,4 @@ def run_in_transaction(fn, *, retries: int = 4):
             attempt += 1
             if attempt > retries:
                 raise
-            time.sleep(random.uniform(0.005, 0.02) * attempt)
+            time.sleep(random.uniform(0.002, min(0.2, 0.01 * 2 ** attempt)))
