@@ -59,19 +59,20 @@ class Meter:
                 meter.redis_calls += 1
 
         redis.client.Pipeline.execute = timed_pipe
-        from omcore import kv
+        from omcore import resp
 
-        original_lean = kv._CacheConnection.execute
+        # every round trip of omcore's lean clients (main Redis and cache) goes through execute_many
+        original_lean = resp.Connection.execute_many
 
-        def timed_lean(self, *args):
+        def timed_lean(self, *args, **kwargs):
             start = time.perf_counter()
             try:
-                return original_lean(self, *args)
+                return original_lean(self, *args, **kwargs)
             finally:
                 meter.redis += time.perf_counter() - start
                 meter.redis_calls += 1
 
-        kv._CacheConnection.execute = timed_lean
+        resp.Connection.execute_many = timed_lean
 
     def reset(self):
         self.db = self.redis = 0.0

@@ -26,6 +26,7 @@ CAPABILITIES = (
     "checkout",
     "payments",
     "images",
+    "desk",
 )
 
 

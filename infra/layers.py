@@ -15,11 +15,18 @@ from .template import CODE_LAYERS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # What each third-party layer holds (their dependencies come along from the lock file). boto3 is the runtime's.
+# No function imports redis-py (omcore's lean client, hiredis-parsed) or PyJWT (omauth.tokens signs HS256 itself).
 THIRD_PARTY = {
-    "deps": ["pymysql", "cryptography", "redis", "pyjwt", "bcrypt", "midtransclient"],
+    "deps": ["pymysql", "hiredis", "bcrypt", "midtransclient"],
     # Lambda allows 5 layers per function: the image converter takes this one instead of "deps"
-    "imaging": ["pymysql", "cryptography", "redis", "pyjwt", "bcrypt", "midtransclient", "pillow"],
+    "imaging": ["pymysql", "cryptography", "hiredis", "bcrypt", "midtransclient", "pillow"],
 }
+# Left out of a layer although a dependency would bring it. `cryptography` (PyMySQL[rsa]) is imported by PyMySQL at
+# import time (30-60 ms of a cold start, docs/benchmarks.md) and used only for caching_sha2_password's full login
+# over a connection *without* TLS; the API functions reach MySQL through RDS Proxy over TLS (DB_SSL_CA), where
+# PyMySQL sends the password over the encrypted channel and needs no RSA. The image converter, whose cold start
+# nobody waits for, keeps it ("imaging"): tests/infra/test_artifacts.py logs in both ways from the built layers.
+WITHOUT = {"deps": {"cryptography"}}
 ARCHES = {"arm64": "aarch64", "x86_64": "x86_64"}
 GLIBC = (2, 28)  # manylinux_2_28: what the python3.12 runtime (glibc 2.34) runs, with room to spare
 PLATFORM = "manylinux_{}_{}_{}"
@@ -63,7 +70,8 @@ def requirements_for(layer: str) -> str:
     """The lock lines (with hashes) the layer installs, written to a temp file."""
     fd, path = tempfile.mkstemp(prefix=f"om-{layer}-", suffix=".txt")
     with os.fdopen(fd, "w") as fh:
-        fh.write("".join(e.text for e in lock.closure(THIRD_PARTY[layer], skip=lock.RUNTIME_PROVIDED)))
+        fh.write("".join(e.text for e in lock.closure(THIRD_PARTY[layer],
+                                                     skip=set(lock.RUNTIME_PROVIDED) | WITHOUT.get(layer, set()))))
     return path
 
 

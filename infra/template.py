@@ -416,6 +416,12 @@ def _network_and_edge_resources() -> dict:
                  "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"],
                  "CachePolicyId": caching_disabled, "OriginRequestPolicyId": all_viewer_except_host,
                  "Compress": True},
+                # the order desk and the reset page (functions/desk) are served by the API on the UIs' own host:
+                # the staff cookies are host-only and SameSite=Strict (docs/desk.md)
+                *({"PathPattern": pattern, "TargetOriginId": "api", "ViewerProtocolPolicy": "redirect-to-https",
+                   "AllowedMethods": ["GET", "HEAD"], "CachePolicyId": caching_disabled,
+                   "OriginRequestPolicyId": all_viewer_except_host, "Compress": True}
+                  for pattern in ("/desk*", "/account/reset*")),
                 {"PathPattern": "/usercontent/*", "TargetOriginId": "usercontent",
                  "ViewerProtocolPolicy": "redirect-to-https", "CachePolicyId": caching_optimized,
                  "Compress": False},

@@ -158,3 +158,18 @@ chdir = "/app" if os.path.isdir("/app/functions") else os.path.dirname(os.path.d
 pythonpath = os.path.dirname(os.path.abspath(__file__))
 wsgi_app = "wsgi:application"
 
+
+def on_starting(server):
+    """Refuse to start the API with its caches on a Redis that would refuse writes when full (maxmemory with
+    noeviction: the sessions Redis), unless CACHE_ALLOW_NOEVICTION says so (omcore.nearcache). A cache that cannot be
+    reached does not stop the start: reads fall through to MySQL."""
+    from omcore import kv
+
+    try:
+        kv.cache_client().execute("PING")
+    except kv.CacheRefused as exc:
+        raise SystemExit(f"refusing to start: {exc}") from None
+    except Exception:  # unreachable or not configured yet: the workers' own checks report it
+        pass
+    finally:
+        kv.reset_client()  # no socket for the forked workers to inherit

@@ -5,7 +5,7 @@ HTTP answers and cookies.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from omauth import codes, passwords, ratelimit, sessions, tokens
 from omcore import config, mail
@@ -149,8 +149,7 @@ def register_complete(cookie: str | None, email: str, password: str, first_name:
 
 # ---------------------------------------------------------------- login and sessions
 
-@dataclass
-class Login:
+class Login(NamedTuple):  # not a dataclass: `dataclasses` + `inspect` stay out of the cold start
     access_token: str
     refresh_token: str | None
     remember_me: bool

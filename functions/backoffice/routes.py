@@ -298,14 +298,25 @@ def _customer(value):
     return str(parse_uuid(customer, "customer")) if customer else None
 
 
+def _order_filters():
+    return (choice("status", orders.STATUSES, required=False), date("from", required=False),
+            date("to", required=False),
+            custom("customer", _customer, {"type": "string", "maxLength": 254}, required=False,
+                   description="a customer's UUID or email address"),
+            text("q", required=False, max_len=100, clip=True,
+                 description="an order number (`1042` or `#1042`) or part of the customer's email"))
+
+
+def _filter_args(params: dict) -> dict:
+    return {"status": params["status"], "date_from": params["from"], "date_to": params["to"],
+            "customer": params["customer"], "search": params["q"]}
+
+
 @routes.route(f"{BASE}/inventory/order", methods=["GET"], guard=orders_guard, body=Spec(),
-              query=Spec(integer("id", required=False, min=1, max=MAX_INT), *paging(),
-                         choice("status", orders.STATUSES, required=False), date("from", required=False),
-                         date("to", required=False),
-                         custom("customer", _customer, {"type": "string", "maxLength": 254}, required=False,
-                                description="a customer's UUID or email address")))
+              query=Spec(integer("id", required=False, min=1, max=MAX_INT), *paging(), *_order_filters()))
 def get_orders(req):
-    """Orders newest first (filters: status, from, to, customer uuid or email; page/page_size), or ?id= detail.
+    """Orders newest first (filters: status, from, to, customer uuid or email, q; page/page_size), or ?id= detail
+    (with `next`: the statuses staff may move it to now, and the status history: who, when).
 
     200: orders, or one with ?id=
     """
@@ -313,8 +324,27 @@ def get_orders(req):
     if params["id"] is not None:
         return Reply(service.order_detail(params["id"]), headers=NO_STORE)
     page, size = page_of(params)
-    return Reply(service.order_list(page=page, page_size=size, status=params["status"], date_from=params["from"],
-                                    date_to=params["to"], customer=params["customer"]), headers=NO_STORE)
+    return Reply(service.order_list(page=page, page_size=size, **_filter_args(params)), headers=NO_STORE)
+
+
+@routes.route(f"{BASE}/inventory/order-totals", methods=["GET"], guard=orders_guard, body=Spec(),
+              query=Spec(*_order_filters()))
+def order_totals(req):
+    """How many orders the filters of GET inventory/order match, and their gross amount together.
+
+    200: {count, gross_amount}
+    """
+    return Reply(service.order_totals(**_filter_args(req.params)), headers=NO_STORE)
+
+
+@routes.route(f"{BASE}/inventory/sales", methods=["GET"], guard=orders_guard, body=Spec(),
+              query=Spec(integer("days", required=False, min=1, max=366, description="default 30")))
+def sales(req):
+    """Orders paid and revenue per UTC day for the last `days` days (today included, oldest first, zero days kept).
+
+    200: [{day, orders, revenue}]
+    """
+    return Reply(service.sales_per_day(req.params["days"] or 30), headers=NO_STORE)
 
 
 @routes.route(f"{BASE}/inventory/order", methods=["PATCH"], guard=orders_guard, query=Spec(),

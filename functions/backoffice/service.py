@@ -6,7 +6,7 @@ machine with history).
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from omcommerce import cachekeys, catalog, notify, orders, outbox, stock
 from omcommerce import media as images
@@ -16,6 +16,7 @@ from omcore.log import get_logger
 from omdb import db
 from omdb.errors import DuplicateKey, ForeignKeyViolation
 from omdb.ids import from_bin, new_id, to_bin
+from omdb.sql import placeholders
 
 log = get_logger("backoffice")
 
@@ -306,8 +307,8 @@ def delete_banner(banner_id: int) -> None:
 
 # ---------------------------------------------------------------- orders
 
-def order_list(*, page: int, page_size: int, status: str | None, date_from: date | None, date_to: date | None,
-               customer: str | None) -> list[dict]:
+def _order_where(status, date_from, date_to, customer, search=None) -> tuple[list[str], list]:
+    """The WHERE terms (and their arguments) of the staff order filters, shared by the list and its totals."""
     where, args = ["1=1"], []
     if status:
         where.append("o.status = %s")
@@ -325,8 +326,25 @@ def order_list(*, page: int, page_size: int, status: str | None, date_from: date
         else:
             where.append("o.customer_refer = %s")
             args.append(to_bin(customer))
+    if search:
+        # the order desk's one search box: an order number ("1042" or "#1042"), else part of the customer's email
+        number = search.lstrip("#")
+        if number.isdigit():
+            where.append("o.id = %s")
+            args.append(int(number) if len(number) < 19 else 0)
+        else:
+            escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append("c.email LIKE %s")
+            args.append(f"%{escaped}%")
+    return where, args
+
+
+def order_list(*, page: int, page_size: int, status: str | None, date_from: date | None, date_to: date | None,
+               customer: str | None, search: str | None = None) -> list[dict]:
+    where, args = _order_where(status, date_from, date_to, customer, search)
     rows = db.query(
-        "SELECT o.id, o.created_at, o.gross_amount, o.status, o.transaction_status, o.is_shipped, o.need_refund,"
+        "SELECT o.id, o.created_at, o.gross_amount, o.status, o.transaction_status, o.payment_type, o.is_shipped,"
+        " o.need_refund,"
         " c.email, CONCAT(c.first_name, ' ', c.last_name) AS customer_name,"
         " (SELECT COUNT(*) FROM order_items x WHERE x.order_refer = o.id) AS item_count,"
         " (SELECT x.on_buy_name FROM order_items x WHERE x.order_refer = o.id ORDER BY x.id LIMIT 1) AS product_name,"
@@ -338,7 +356,38 @@ def order_list(*, page: int, page_size: int, status: str | None, date_from: date
              "status": r["status"], "wire_status": orders.wire_status(r), "item_count": int(r["item_count"]),
              "image": catalog.image_file(r["image_id"]),
              "product_name": r["product_name"] or "", "customer": r["customer_name"], "customer_email": r["email"],
-             "shipped": bool(r["is_shipped"]), "need_refund": bool(r["need_refund"])} for r in rows]
+             "shipped": bool(r["is_shipped"]), "need_refund": bool(r["need_refund"]),
+             "transaction_status": r["transaction_status"] or "", "payment_type": r["payment_type"] or ""}
+            for r in rows]
+
+
+def order_totals(*, status: str | None, date_from: date | None, date_to: date | None, customer: str | None,
+                 search: str | None = None) -> dict:
+    """How many orders the staff filters match and their amount together (the order desk's pager and totals)."""
+    where, args = _order_where(status, date_from, date_to, customer, search)
+    row = db.query_one("SELECT COUNT(*) AS n, COALESCE(SUM(o.gross_amount), 0) AS amount FROM orders o"
+                       " JOIN customers c ON c.id = o.customer_refer WHERE " + " AND ".join(where), tuple(args))
+    return {"count": int(row["n"]), "gross_amount": int(row["amount"])}
+
+
+def sales_per_day(days: int) -> list[dict]:
+    """Orders paid and their revenue per UTC day for the last ``days`` days (today included, oldest first, every
+    day present). An order counts on the day it was paid while it stays paid: cancelled, refunded and unpaid
+    orders are not revenue; a partially refunded one counts with its full amount (the refund is Midtrans')."""
+    today = db.query_one("SELECT UTC_DATE() AS d")["d"]
+    first = today - timedelta(days=days - 1)
+    paid = sorted(orders.PAID_STATES)
+    rows = db.query("SELECT DATE(paid_at) AS d, COUNT(*) AS n, SUM(gross_amount) AS amount FROM orders"
+                    f" WHERE paid_at >= %s AND status IN ({placeholders(len(paid))}) GROUP BY DATE(paid_at)",
+                    (first, *paid))
+    found = {r["d"]: r for r in rows}
+    out = []
+    for i in range(days):
+        day = first + timedelta(days=i)
+        row = found.get(day)
+        out.append({"day": day.isoformat(), "orders": int(row["n"]) if row else 0,
+                    "revenue": int(row["amount"]) if row else 0})
+    return out
 
 
 def order_detail(order_id: int) -> dict:
@@ -350,6 +399,7 @@ def order_detail(order_id: int) -> dict:
                      " WHERE order_refer = %s ORDER BY id", (order_id,))
     history = db.query("SELECT from_status, to_status, actor_type, actor_id, note, created_at FROM"
                        " order_status_history WHERE order_refer = %s ORDER BY id", (order_id,))
+    staff_names = _staff_names(h["actor_id"] for h in history if h["actor_type"] == orders.STAFF)
     return {
         "id": int(row["id"]), "status": row["status"], "wire_status": orders.wire_status(row),
         "transaction_status": row["transaction_status"] or "", "status_description": row["status_description"] or "",
@@ -364,10 +414,22 @@ def order_detail(order_id: int) -> dict:
                            "postal_code": row["ship_postal_code"], "note": row["ship_note"] or ""},
         "item_cost": int(row["item_cost"]), "shipping_cost": int(row["freight_cost"]),
         "total_cost": int(row["gross_amount"]),
+        "next": [t for t in STAFF_TARGETS if t in orders.TRANSITIONS.get(row["status"], ())],
+        "paid_at": f"{row['paid_at']:%Y-%m-%dT%H:%M:%SZ}" if row.get("paid_at") else None,
         "status_history": [{"from": h["from_status"], "to": h["to_status"], "actor": h["actor_type"],
-                            "actor_id": h["actor_id"], "note": h["note"] or "",
+                            "actor_id": h["actor_id"], "actor_name": staff_names.get(h["actor_id"]),
+                            "note": h["note"] or "",
                             "at": f"{h['created_at']:%Y-%m-%dT%H:%M:%SZ}"} for h in history],
     }
+
+
+def _staff_names(actor_ids) -> dict:
+    """{history actor_id: username} for the staff members named in an order's history (the desk shows who)."""
+    ids = sorted({int(a) for a in actor_ids if a and str(a).isdigit()})
+    if not ids:
+        return {}
+    rows = db.query(f"SELECT id, username FROM staffs WHERE id IN ({placeholders(len(ids))})", tuple(ids))
+    return {str(r["id"]): r["username"] for r in rows}
 
 
 STAFF_TARGETS = (orders.PACKED, orders.SHIPPED, orders.DELIVERED, orders.COMPLETED, orders.CANCELLED,

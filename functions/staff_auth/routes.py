@@ -54,6 +54,17 @@ def logout(req):
     return Reply({}, cookies=[cookies.expire(cookies.ACCESS_STAFF), cookies.expire(cookies.REFRESH_STAFF)])
 
 
+@routes.route("/api/v1/staff/auth/me", methods=["GET"], guard=guards.staff(), body=Spec(), query=Spec())
+def me(req):
+    """The signed-in staff member: {id, username, name, fin_user, inv_user, sys_admin, super_admin} (roles as they
+    are now, not as they were at login).
+
+    200: the member
+    401: not logged in or session expired
+    """
+    return Reply(service.me(req.principal.id), headers={"Cache-Control": "no-store"})
+
+
 @routes.route("/api/v1/staff/console/staff", methods=["GET"], guard=sys_admin, body=Spec(),
               query=query_id(integer, required=False, min=1, max=STAFF_ID_MAX))
 def get_staff(req):

@@ -11,7 +11,7 @@ Usernames match exactly: the ``staffs.username`` column's collation ignores case
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from omauth import passwords, ratelimit, sessions, staffroles, tokens
 from omcore import config
@@ -62,8 +62,7 @@ def public(row: dict) -> dict:
             "created_at": row["created_at"].strftime("%Y-%m-%dT%H:%M:%SZ") if row.get("created_at") else None}
 
 
-@dataclass
-class Login:
+class Login(NamedTuple):  # not a dataclass: `dataclasses` + `inspect` stay out of the cold start
     access_token: str
     refresh_token: str | None
     remember_me: bool
@@ -110,6 +109,14 @@ def refresh(token: str | None) -> Login:
 def logout(refresh_token: str | None, access_token_value: str | None) -> None:
     """End the session of the refresh cookie and the one the access cookie belongs to."""
     sessions.logout(KIND, tokens.AUD_STAFF, refresh_token, access_token_value)
+
+
+def me(staff_id: int) -> dict:
+    """The signed-in member as the staff screens show it (roles as stored now), and whether it is the super admin."""
+    row = _row(staff_id)
+    if row is None or row["deleted_at"] is not None:
+        raise Unauthorized("not logged in or session expired")
+    return {**public(row), "super_admin": row["username"] == admin_username()}
 
 
 # ---------------------------------------------------------------- staff management (sys_admin)

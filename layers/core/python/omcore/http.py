@@ -187,6 +187,7 @@ class Routes:
 
     def __init__(self, import_name: str):
         self.blueprint = Blueprint(import_name)
+        self.package = import_name.rpartition(".")[0] or import_name  # functions.<capability> (SnapStart priming)
         # functions.<capability>.routes → "<capability>": every log line of its requests says which capability
         parts = import_name.split(".")
         self.capability = parts[-2] if len(parts) >= 2 and parts[-1] == "routes" else import_name
@@ -293,9 +294,9 @@ def make_app(app_name: str, *route_sets: Routes, units: tuple) -> Chalice:
     config.require(*required_for(*units))
     if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
         from . import snapstart
-        from .settings import CAPABILITIES
 
-        snapstart.register(tuple(u for u in units if u in CAPABILITIES))
+        # the packages of the routes served (functions.<capability>), known from the routes, not named here
+        snapstart.register(tuple(dict.fromkeys(r.package for r in route_sets)))
     app = Chalice(app_name=app_name)
     app.debug = config.get_bool("CHALICE_DEBUG", False)
     # exactly the binary types the API uses (the template declares the same): Chalice checks every response

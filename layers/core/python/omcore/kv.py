@@ -1,37 +1,33 @@
-"""Redis access: two roles, short timeouts, one key namespace.
+"""Redis access: two roles, short timeouts, one key namespace. This module holds the roles, the settings and the
+connection factories; the wire is ``omcore.resp`` (one connection, parsed by hiredis), the main Redis's commands are
+``omcore.redismain`` and the cache connection with its near cache is ``omcore.nearcache``.
 
-* **Main Redis** (``REDIS_*``; ``client()``/``required()``): sessions, one-time codes, rate limits, locks and the
-  image event list. It *must* work (a failure is a clean 503 via ``RedisUnavailable``) and must never evict
-  (``noeviction``). Served by redis-py, imported on first use.
+* **Main Redis** (``REDIS_*``; ``required()``/``required_get()``): sessions, one-time codes, rate limits, locks and
+  the image event list. It *must* work (a failure is a clean 503 via ``RedisUnavailable``) and must never evict
+  (``noeviction``). Served by the lean client (``omcore.redismain``: redis-py's API subset the layers use), so no
+  function imports redis-py; ``client()`` is redis-py itself, for the admin tools, the image worker and scripts.
 * **Cache Redis** (``REDIS_CACHE_*``; ``cache_get``/``cache_set``/``cache_delete``/``cache_delete_pattern``):
   catalogue, search, area-suggest, freight and cart-count caches. It may evict (``allkeys-lru``) and may fail: a
   failure is swallowed, so a read falls through to MySQL, and the outage is logged once per outage.
   ``REDIS_CACHE_HOST`` set → its own server (``REDIS_CACHE_PORT`` 6379, ``REDIS_CACHE_PASS``, ``REDIS_CACHE_DB`` 0,
   ``REDIS_CACHE_TLS`` false); unset → the main server's host/port/password/TLS, in logical DB ``REDIS_CACHE_DB``
-  (default: the main ``REDIS_DB``).
+  (default: the main ``REDIS_DB``). A server with ``maxmemory`` and ``noeviction`` is refused as a cache unless
+  ``CACHE_ALLOW_NOEVICTION`` is set (``omcore.nearcache``). Hot public reads also use the near cache.
 
-The cache role is served by ``_CacheConnection``, a small RESP client written for it (GET/SET/DEL/SCAN only):
-redis-py 8's import costs 90–110 ms on this machine (it pulls in asyncio, its cluster, sentinel and observability
-modules), which alone is most of a function's cold-start budget; the cache path needs only ``socket``. It also
-keeps the **near cache**: a per-process copy of hot public reads (``cache_get(key, near=True)``) kept correct by
-Redis server-assisted client-side caching — the connection speaks RESP3 with ``CLIENT TRACKING ON``, so Redis
-pushes an ``invalidate`` message on this very connection the moment any client changes or deletes a key this
-process has read (or on FLUSHDB, expiry, eviction). Before a near hit is served, whatever Redis has pushed is read
-without blocking (one ``select`` with a zero timeout, ~2 µs), so a staff change is visible to every process as
-soon as the write that invalidates the Redis entry has returned. A lost connection forgets the whole near cache
-(invalidations may have been missed); a connection that has been silent for ``NEAR_TRUST_SECONDS`` (1 s) is
-asked again before a near hit is served, so even a connection that died without notice (pushes lost) serves
-nothing older than that. Servers without RESP3 (Redis < 6) get no near cache.
+Connection factories (one place, so a pool can replace them): ``_lean_connection(settings, tracking)`` makes every
+lean connection; ``_lean_main()`` is the main Redis's, ``cache_client()`` the cache's; ``client()`` makes redis-py's.
 """
 from __future__ import annotations
 
 import logging
 import os
 import threading
-import time
 
-from . import config
+from . import config, snapstart
 from .log import get_logger
+from .nearcache import CacheConnection, CacheRefused  # noqa: F401 (callers use kv.CacheRefused)
+from .redismain import MainConnection
+from .resp import RedisFailure
 
 log = get_logger("kv")
 
@@ -41,14 +37,9 @@ _main_lean = None
 _lock = threading.Lock()
 _cache_outage_logged = False
 
-NEAR_MAX_ENTRIES = 2048
-NEAR_MAX_BYTES = 512 * 1024  # larger values are read from Redis every time
-NEAR_MAX_AGE = 300.0  # seconds; a backstop only (Redis also pushes an invalidation when the key expires)
-# A near hit is served only while the connection has proven alive within this many seconds (any reply or push
-# read from it); otherwise the read goes to Redis, whose reply comes after every invalidation sent before it. This
-# bounds staleness by 1 s even when a connection dies silently (a NAT or firewall dropping it, a Lambda frozen
-# for minutes) and the pushes sent meanwhile are lost; a live connection is still invalidated at once.
-NEAR_TRUST_SECONDS = 1.0
+# the names callers and tests know
+_CacheConnection = CacheConnection
+CacheError = RedisFailure
 
 
 def _redis():
@@ -67,10 +58,6 @@ def __getattr__(name):
 
 class RedisUnavailable(Exception):
     """Redis could not be reached; the HTTP layer answers 503."""
-
-
-class CacheError(Exception):
-    """The cache Redis failed (connection, timeout, protocol, error reply); cache_* swallow it."""
 
 
 from .errors import register as _register  # noqa: E402
@@ -133,12 +120,18 @@ def client():
     return _client
 
 
-def _lean_connection(settings: dict, tracking: bool) -> "_CacheConnection":
-    return _CacheConnection(**settings, connect_timeout=config.get_int("REDIS_CONNECT_TIMEOUT_MS", 1000) / 1000,
-                            timeout=config.get_int("REDIS_TIMEOUT_MS", 1000) / 1000, tracking=tracking)
+def _lean_connection(settings: dict, tracking: bool, main: bool = False):
+    """Every lean connection is made here: the main Redis's (``main=True``: ``MainConnection``) and the cache's
+    (``CacheConnection``, with the near cache when ``tracking``)."""
+    timeouts = {"connect_timeout": config.get_int("REDIS_CONNECT_TIMEOUT_MS", 1000) / 1000,
+                "timeout": config.get_int("REDIS_TIMEOUT_MS", 1000) / 1000}
+    if main:
+        return MainConnection(**settings, **timeouts)
+    return CacheConnection(**settings, **timeouts, tracking=tracking,
+                           allow_noeviction=config.get_bool("CACHE_ALLOW_NOEVICTION", False))
 
 
-def cache_client() -> "_CacheConnection":
+def cache_client() -> CacheConnection:
     """The cache Redis connection of this process (tests and benchmarks inspect it; code uses cache_*)."""
     global _cache
     if _cache is None:
@@ -148,25 +141,35 @@ def cache_client() -> "_CacheConnection":
     return _cache
 
 
-def _lean_main() -> "_CacheConnection":
+def _lean_main() -> MainConnection:
+    """The main Redis over the lean client (``required``, ``required_get``, readiness)."""
     global _main_lean
     if _main_lean is None:
         with _lock:
             if _main_lean is None:
-                _main_lean = _lean_connection(_main_settings(), tracking=False)
+                _main_lean = _lean_connection(_main_settings(), tracking=False, main=True)
     return _main_lean
 
 
 def required_get(*keys: str):
-    """GET (one key) or MGET (several) on the main Redis over the lean connection — the session check every
-    authenticated request makes, without importing redis-py; a failure is ``RedisUnavailable`` (503)."""
+    """GET (one key) or MGET (several) on the main Redis — the session check every authenticated request makes;
+    a failure is ``RedisUnavailable`` (503)."""
+    return required(lambda c: c.get(keys[0]) if len(keys) == 1 else c.mget(keys))
+
+
+def required(fn, *args, **kwargs):
+    """Run ``fn(conn, ...)`` with the main Redis's lean connection (redis-py's API subset,
+    ``omcore.redismain``); a Redis failure becomes ``RedisUnavailable`` (HTTP 503)."""
     try:
-        if len(keys) == 1:
-            return _lean_main().execute("GET", keys[0])
-        return _lean_main().execute("MGET", *keys)
-    except CacheError as exc:
-        log.warning("redis unavailable: %s", str(exc)[:80])
+        return fn(_lean_main(), *args, **kwargs)
+    except RedisFailure as exc:
+        log.log(logging.WARNING, "redis unavailable: %s", str(exc)[:80])
         raise RedisUnavailable(str(exc)[:80]) from None
+
+
+def ping() -> bool:
+    """The main Redis answers (readiness); raises ``RedisFailure`` otherwise."""
+    return _lean_main().ping()
 
 
 def reset_client() -> None:
@@ -187,323 +190,15 @@ def reset_client() -> None:
         _cache = None
 
 
-# ------------------------------------------------------------------------------------------- cache connection
-
-class _Incomplete(Exception):
-    pass
-
-
-class _ErrorReply(Exception):
-    pass
-
-
-def _encode(args) -> bytes:
-    out = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        if isinstance(arg, str):
-            arg = arg.encode("utf-8")
-        elif isinstance(arg, int):
-            arg = str(arg).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
-    return b"".join(out)
-
-
-class _CacheConnection:
-    """One RESP connection to the cache Redis, with the near cache (see the module docstring). Thread-safe (one
-    lock; the cache path holds it for one round trip). Reconnects after a fork or a failure."""
-
-    def __init__(self, host, port, password, db, ssl, connect_timeout, timeout, tracking=True):
-        self.host, self.port, self.password, self.db, self.ssl = host, port, password, db, ssl
-        self.connect_timeout, self.timeout = connect_timeout, timeout
-        self.want_tracking = tracking
-        self.tracking = False
-        self._sock = None
-        self._pid = None
-        self._buf = bytearray()
-        self._heard = 0.0  # monotonic time of the last bytes read from the connection
-        self._lock = threading.RLock()
-        self.near: dict[str, tuple[str, float]] = {}
-        self.stats = {"near_hits": 0, "near_misses": 0, "invalidations": 0, "flushes": 0, "connects": 0}
-
-    # -- connection
-
-    def _connect(self):
-        import socket
-
-        # a bytes host skips the "idna" codec (stringprep + unicodedata, several ms of a cold start)
-        host = self.host.encode("ascii") if self.host.isascii() else self.host
-        sock = socket.create_connection((host, self.port), timeout=self.connect_timeout)
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if self.ssl:
-                import ssl
-
-                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
-            sock.settimeout(self.timeout)
-        except BaseException:
-            sock.close()
-            raise
-        self._sock, self._pid, self._buf = sock, os.getpid(), bytearray()
-        self.tracking = False
-        self._forget_all()
-        self.stats["connects"] += 1
-        # the whole handshake in one round trip
-        commands = []
-        if self.want_tracking:
-            commands.append(("HELLO", "3", "AUTH", "default", self.password) if self.password else ("HELLO", "3"))
-        elif self.password:
-            commands.append(("AUTH", self.password))
-        if self.db:
-            commands.append(("SELECT", self.db))
-        if self.want_tracking:
-            commands.append(("CLIENT", "TRACKING", "ON"))
-        if not commands:
-            return
-        self._send(b"".join(_encode(c) for c in commands))
-        replies = [self._read_reply(raise_errors=False) for _ in commands]
-        failed = [r for r in replies if isinstance(r, _ErrorReply)]
-        if self.want_tracking and isinstance(replies[0], _ErrorReply):
-            # no RESP3 (Redis < 6): plain RESP2, no near cache; AUTH/SELECT again without HELLO
-            self.close()
-            self.want_tracking = False
-            return self._connect()
-        if failed:
-            self.close()
-            raise CacheError(f"cache redis refused the handshake: {str(failed[0])[:80]}")
-        self.tracking = self.want_tracking
-
-    def _ensure(self):
-        if self._sock is None or self._pid != os.getpid():
-            if self._pid is not None and self._pid != os.getpid():
-                self._sock = None  # a forked child: the parent's socket is not ours to use or close
-            self._connect()
-
-    def close(self):
-        with self._lock:
-            if self._sock is not None and self._pid == os.getpid():
-                try:
-                    self._sock.close()
-                except OSError:  # pragma: no cover
-                    pass
-            self._sock = None
-            self._buf = bytearray()
-            self.tracking = False
-            self._forget_all()
-
-    def _forget_all(self):
-        if self.near:
-            self.stats["flushes"] += 1
-        self.near.clear()
-
-    # -- wire
-
-    def _send(self, data: bytes):
-        self._sock.sendall(data)
-
-    def _fill(self):
-        data = self._sock.recv(65536)
-        if not data:
-            raise ConnectionError("cache redis closed the connection")
-        self._buf += data
-        self._heard = time.monotonic()
-
-    def _parse(self, pos: int):
-        """One frame from ``self._buf`` at ``pos`` → (value, next position); raises _Incomplete."""
-        buf = self._buf
-        end = buf.find(b"\r\n", pos)
-        if end < 0:
-            raise _Incomplete
-        kind, line = buf[pos:pos + 1], bytes(buf[pos + 1:end])
-        pos = end + 2
-        if kind in (b"$", b"="):  # bulk string / verbatim string
-            length = int(line)
-            if length < 0:
-                return None, pos
-            if len(buf) < pos + length + 2:
-                raise _Incomplete
-            value = bytes(buf[pos:pos + length]).decode("utf-8", errors="replace")
-            return (value[4:] if kind == b"=" else value), pos + length + 2
-        if kind == b"+":
-            return line.decode(), pos
-        if kind == b":":
-            return int(line), pos
-        if kind in (b"*", b">", b"~", b"%"):
-            count = int(line)
-            if count < 0:
-                return None, pos
-            if kind == b"%":
-                count *= 2
-            items = []
-            for _ in range(count):
-                value, pos = self._parse(pos)
-                items.append(value)
-            if kind == b">":
-                return _Push(items), pos
-            if kind == b"%":
-                return dict(zip(items[::2], items[1::2])), pos
-            return items, pos
-        if kind == b"-" or kind == b"!":
-            if kind == b"!":
-                length = int(line)
-                if len(buf) < pos + length + 2:
-                    raise _Incomplete
-                line, pos = bytes(buf[pos:pos + length]), pos + length + 2
-            return _ErrorReply(line.decode(errors="replace")), pos
-        if kind == b"_":
-            return None, pos
-        if kind == b"#":
-            return line == b"t", pos
-        if kind in (b",", b"("):
-            return (float(line) if kind == b"," else int(line)), pos
-        if kind == b"|":  # attributes: skip them, the reply follows
-            count = int(line) * 2
-            for _ in range(count):
-                _, pos = self._parse(pos)
-            return self._parse(pos)
-        raise ConnectionError(f"cache redis protocol error (type byte {kind!r})")
-
-    def _take(self):
-        """The next complete frame in the buffer, or raise _Incomplete."""
-        value, pos = self._parse(0)
-        del self._buf[:pos]
-        return value
-
-    def _read_reply(self, raise_errors=True):
-        while True:
-            try:
-                value = self._take()
-            except _Incomplete:
-                self._fill()
-                continue
-            if isinstance(value, _Push):
-                self._on_push(value)
-                continue
-            if isinstance(value, _ErrorReply) and raise_errors:
-                raise value
-            return value
-
-    def _on_push(self, push):
-        if len(push) >= 2 and push[0] == "invalidate":
-            keys = push[1]
-            if keys is None:  # FLUSHDB / FLUSHALL
-                self._forget_all()
-            else:
-                for key in keys:
-                    if self.near.pop(key, None) is not None:
-                        self.stats["invalidations"] += 1
-
-    def _drain(self):
-        """Apply every invalidation Redis has pushed so far, without blocking."""
-        import select
-
-        sock = self._sock
-        while True:
-            pending = sock.pending() if self.ssl else 0
-            if not pending and not select.select([sock], [], [], 0)[0]:
-                break
-            data = sock.recv(65536)
-            if not data:
-                raise ConnectionError("cache redis closed the connection")
-            self._buf += data
-            self._heard = time.monotonic()
-        while self._buf:
-            try:
-                value = self._take()
-            except _Incomplete:
-                return  # the rest of a push is on its way; it cannot concern a later read before it arrives
-            if isinstance(value, _Push):
-                self._on_push(value)
-
-    def execute(self, *args):
-        """Send one command and return its reply; one reconnect-and-retry after a broken connection (every cache
-        command is idempotent)."""
-        with self._lock:
-            for attempt in (0, 1):
-                try:
-                    self._ensure()
-                    self._send(_encode(args))
-                    return self._read_reply()
-                except _ErrorReply as exc:
-                    raise CacheError(str(exc)[:120]) from None
-                except (OSError, ValueError) as exc:  # socket errors, timeouts, EOF, garbage on the wire
-                    self.close()
-                    if attempt or isinstance(exc, TimeoutError):
-                        raise CacheError(type(exc).__name__) from None
-
-    # -- commands
-
-    def get(self, key: str, near: bool = False):
-        if not near:
-            return self.execute("GET", key)
-        with self._lock:
-            if self.tracking and self._sock is not None and self._pid == os.getpid():
-                try:
-                    self._drain()
-                except (OSError, ValueError):
-                    self.close()
-                entry = self.near.get(key)
-                if entry is not None:
-                    now = time.monotonic()
-                    if entry[1] > now and now - self._heard < NEAR_TRUST_SECONDS:
-                        self.stats["near_hits"] += 1
-                        return entry[0]
-                    del self.near[key]  # expired, or the connection has been silent too long: ask Redis
-            self.stats["near_misses"] += 1
-            value = self.execute("GET", key)
-            if value is not None and self.tracking and len(value) <= NEAR_MAX_BYTES:
-                if len(self.near) >= NEAR_MAX_ENTRIES:
-                    self.near.pop(next(iter(self.near)))
-                self.near[key] = (value, time.monotonic() + NEAR_MAX_AGE)
-            return value
-
-    def set(self, key: str, value: str, ex: int):
-        with self._lock:
-            self.near.pop(key, None)  # Redis also pushes its invalidation to this connection (no NOLOOP)
-            return self.execute("SET", key, value, "EX", int(ex))
-
-    def delete(self, *keys: str):
-        """DEL, then one PING round trip: Redis writes every reply and push an event-loop turn produced before it
-        reads the next command, so once the PONG is back, the invalidations this DEL caused are already on every
-        tracking connection. Without it, the writer's own reply can leave a few microseconds before the pushes
-        (more on a starved machine), and a reader acting on the writer's answer inside that gap would see the old
-        entry. Writes are rare next to reads; one more round trip for them buys "visible at once"."""
-        with self._lock:
-            for key in keys:
-                self.near.pop(key, None)
-            deleted = self.execute("DEL", *keys)
-            self.execute("PING")
-            return deleted
-
-    def exists(self, key: str) -> int:
-        return self.execute("EXISTS", key)
-
-    def ttl(self, key: str) -> int:
-        return self.execute("TTL", key)
-
-    def scan_iter(self, match: str, count: int = 500):
-        cursor = "0"
-        while True:
-            cursor, keys = self.execute("SCAN", cursor, "MATCH", match, "COUNT", count)
-            yield from keys
-            if cursor == "0":
-                return
-
-    def flushdb(self):
-        with self._lock:
-            self._forget_all()
-            return self.execute("FLUSHDB")
-
-
-class _Push(list):
-    """A RESP3 push frame (out-of-band: invalidations)."""
-
-
 # ------------------------------------------------------------------------------------------- cache API
 
 def _cache_failed(exc: Exception) -> None:
     global _cache_outage_logged
     if not _cache_outage_logged:
         _cache_outage_logged = True
+        if isinstance(exc, CacheRefused):
+            log.error("cache redis refused, serving without cache: %s", exc)
+            return
         log.warning("cache redis unavailable, serving without cache: %s", str(exc)[:80])
 
 
@@ -580,10 +275,4 @@ if os.environ.get("CACHE_NEAR_STATS_DIR"):  # benchmarks: each process leaves it
     atexit.register(_dump_near_stats, os.environ["CACHE_NEAR_STATS_DIR"])
 
 
-def required(fn, *args, **kwargs):
-    """Run ``fn(client(), ...)``; a Redis failure becomes ``RedisUnavailable`` (HTTP 503)."""
-    try:
-        return fn(client(), *args, **kwargs)
-    except _redis().RedisError as exc:
-        log.log(logging.WARNING, "redis unavailable: %s", type(exc).__name__)
-        raise RedisUnavailable(str(type(exc).__name__)) from exc
+snapstart.on_reset(reset_client)  # SnapStart: no Redis connection in a snapshot, none carried over from it

@@ -9,18 +9,19 @@ Every message has a plain-text and an HTML body. Sending failures raise ``MailEr
 """
 from __future__ import annotations
 
-import html
 import os
-import smtplib
-import ssl
 import time
 import uuid
-from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import config
 from .log import get_logger
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+# smtplib, ssl, email and html are imported where a mail is built or sent: ~20 ms of the cold start of every
+# function that may send one, most of whose requests never do (docs/benchmarks.md)
 
 log = get_logger("mail")
 
@@ -29,8 +30,7 @@ class MailError(Exception):
     pass
 
 
-@dataclass
-class Message:
+class Message(NamedTuple):  # not a dataclass: keeps `dataclasses` + `inspect` out of the cold start
     to: str
     subject: str
     text: str
@@ -39,6 +39,8 @@ class Message:
     def html_body(self) -> str:
         if self.html:
             return self.html
+        import html
+
         paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in self.text.split("\n\n"))
         return f"<!doctype html><html><body>{paragraphs}</body></html>"
 
@@ -47,7 +49,10 @@ def sender() -> str:
     return config.get("MAIL_FROM", "Openmerce <noreply@openmerce.local>")
 
 
-def to_email_message(msg: Message) -> EmailMessage:
+def to_email_message(msg: Message) -> "EmailMessage":
+    from email.message import EmailMessage
+    from email.utils import formatdate, make_msgid
+
     em = EmailMessage()
     em["From"] = sender()
     em["To"] = msg.to
@@ -61,6 +66,9 @@ def to_email_message(msg: Message) -> EmailMessage:
 
 class SmtpTransport:
     def send(self, msg: Message) -> None:
+        import smtplib
+        import ssl
+
         host = config.get("SMTP_HOST")
         port = config.get_int("SMTP_PORT", 587)
         timeout = config.get_int("SMTP_TIMEOUT", 10)

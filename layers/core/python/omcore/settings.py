@@ -20,6 +20,9 @@ REQUIRED = None  # default of a setting that must be set
 
 CAPABILITIES = ("health", "auth", "staff_auth", "catalogue", "backoffice", "account", "cart", "freight", "checkout",
                 "payments", "images")
+# Capabilities that only serve files (functions/desk): they read no setting, so the template gives them no
+# database, Redis or secret (``ALL`` means the data capabilities above).
+PAGE_CAPABILITIES = ("desk",)
 CUSTOMER = ("auth", "account", "cart", "checkout")
 STAFF = ("staff_auth", "backoffice", "images")
 MAILERS = ("auth", "account", "backoffice", "checkout", "payments")
@@ -117,6 +120,9 @@ SETTINGS: tuple[Setting, ...] = (
     S("CACHE_NEAR", "bool", True, ALL,
       "per-process near cache of hot public reads, kept correct by Redis client-side caching (RESP3 tracking)",
       REDIS),
+    S("CACHE_ALLOW_NOEVICTION", "bool", False, ALL,
+      "use a cache Redis with maxmemory and maxmemory-policy noeviction anyway (refused otherwise: caches would "
+      "fill it until its writes, sessions included, fail)", REDIS),
     S("CACHE_NEAR_STATS_DIR", "path", "", ALL, "benchmarks: where processes write their near-cache hit counts",
       REDIS),
     S("REDIS_CONNECT_TIMEOUT_MS", "int", 1000, ALL, "Redis connect timeout", REDIS),
@@ -161,6 +167,9 @@ SETTINGS: tuple[Setting, ...] = (
     S("MAIL_PER_IP_LIMIT", "int", 10, ("auth",), "mails one client IP may trigger per window", AUTH),
     S("MAIL_PER_IP_WINDOW_SECONDS", "int", 3600, ("auth",), "window of `MAIL_PER_IP_LIMIT`", AUTH),
     S("RESET_CODE_TTL_SECONDS", "int", 900, ("auth",), "password reset code lifetime", AUTH),
+    S("STOREFRONT_URL", "url", "", ("auth",),
+      "the storefront's address (`https://shop.example`): the reset mail links to its `/account/reset` page", AUTH,
+      aws=Param("")),
     S("RESET_MAIL_THROTTLE_SECONDS", "int", 60, ("auth",), "one reset mail per account per this many seconds", AUTH),
     # -- mail
     S("MAIL_TRANSPORT", "str", "(ses on Lambda, smtp with SMTP_HOST, else log)", MAILERS,

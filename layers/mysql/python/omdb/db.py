@@ -63,7 +63,8 @@ def _connect_args() -> dict:
     global _settings
     if _settings is None:
         _settings = dict(
-            host=config.get("DB_HOST"),
+            # bytes: getaddrinfo (and ssl's server_hostname) skip the "idna" codec, ~10 ms of a cold start
+            host=config.get("DB_HOST").encode("ascii") if config.get("DB_HOST").isascii() else config.get("DB_HOST"),
             port=config.get_int("DB_PORT", 3306),
             user=config.get("DB_USER"),
             password=config.get("DB_PASS", ""),
