@@ -118,8 +118,8 @@ def run(functions_list) -> Section:
     data["fake"].stop()
     section = Section(
         "HTTP through the container server",
-        f"wrk, 2 threads, {CONNECTIONS} connections, {DURATION} s each, against gunicorn with {WORKERS} threaded workers "
-        "(swarm-fallback/gunicorn.conf.py) on this 2-core machine (the load generator shares the cores). Target: cached read ≥ 60 % of hello-world's requests/s.",
+        f"wrk, 2 threads, {CONNECTIONS} connections, {DURATION} s each, against gunicorn with {WORKERS} threaded "
+        "workers (swarm-fallback/gunicorn.conf.py) on this 2-core machine (the load generator shares the cores). Target: cached read ≥ 60 % of hello-world's requests/s.",
         ["endpoint", "requests/s", "p50 ms", "p99 ms", "non-2xx", "vs hello-world"])
     section.rows.append(["hello-world WSGI (baseline)", f"{hello_rps:.0f}", f"{hello_p50:.2f}", f"{hello_p99:.2f}",
                          "0", "1.00"])
