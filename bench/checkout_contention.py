@@ -136,14 +136,15 @@ def run(functions_list) -> Section:
     section.notes.append(
         f"What a refused buyer costs now (in process, stock already gone, median of 30): {refused_ms:.2f} ms with "
         f"{refused_calls[0]} MySQL statements and {refused_calls[1]} Redis commands, no row lock taken (the "
-        "availability pre-check refuses before freight pricing and before the transaction). With 2 sync workers "
-        f"the last answer waits for everyone ahead of it: {BUYERS - UNITS} refusals × {refused_ms:.1f} ms / 2 "
-        f"workers = {(BUYERS - UNITS) * refused_ms / 2:.0f} ms of the p99 is the refused buyers' own queue."
+        "availability pre-check refuses before freight pricing and before the transaction). On 2 cores (2 worker "
+        f"processes) the last answer waits for the CPU time of everyone ahead of it: {BUYERS - UNITS} refusals × "
+        f"{refused_ms:.1f} ms / 2 workers = {(BUYERS - UNITS) * refused_ms / 2:.0f} ms of the p99 is the refused "
+        "buyers' own queue."
         + (f" With a successful checkout at {RESULTS['checkout_success_ms']:.1f} ms (warm table, Snap call "
            f"included) the serial floor of this rush is ({UNITS} × {RESULTS['checkout_success_ms']:.1f} + "
            f"{BUYERS - UNITS} × {refused_ms:.1f}) / 2 = "
            f"{(UNITS * RESULTS['checkout_success_ms'] + (BUYERS - UNITS) * refused_ms) / 2:.0f} ms: the p99 cannot "
-           "be lower on 2 sync workers, whatever the locks do."
+           "be lower on 2 cores, whatever the locks do."
            if RESULTS.get("checkout_success_ms") else ""))
     p99 = pct([r[1] for r in results], 99) * 1000
     oversold = max(0, orders - UNITS)

@@ -24,7 +24,7 @@ BENCH_ENV = {
     "DB_PORT": os.environ.get("BENCH_DB_PORT", "3306"),
     "DB_USER": os.environ.get("BENCH_DB_USER", "root"),
     "DB_PASS": os.environ.get("BENCH_DB_PASS", ""),
-    "DB_NAME": "om_bench",
+    "DB_NAME": os.environ.get("BENCH_DB_NAME", "om_bench"),
     "REDIS_HOST": os.environ.get("BENCH_REDIS_HOST", "127.0.0.1"),
     "REDIS_PORT": os.environ.get("BENCH_REDIS_PORT", "6379"),
     "REDIS_DB": os.environ.get("BENCH_REDIS_DB", "14"),
@@ -51,6 +51,7 @@ BENCH_ENV = {
 def apply_env() -> None:
     os.environ.update(BENCH_ENV)
     sys.path.insert(0, ROOT)
+    sys.path.insert(0, os.path.join(ROOT, "swarm-fallback"))  # the container bridge (chalice_wsgi)
 
 
 def pct(values, p: float) -> float:

@@ -1,5 +1,5 @@
 """Where one cached GET spends its time on the container path: cProfile over the container's WSGI application
-(``swarm-fallback/wsgi.py``: body guard → ``omcore.wsgi`` adapter → Chalice → route → near cache) called with the
+(``swarm-fallback/wsgi.py``: body guard → ``chalice_wsgi`` adapter → Chalice → route → near cache) called with the
 environ gunicorn builds, in process. gunicorn's own share (HTTP parsing, socket writes) is what the hello-world
 baseline of the HTTP benchmark measures."""
 from __future__ import annotations
@@ -71,7 +71,7 @@ def run(functions_list) -> Section:
     times, text = profile()
     section = Section(
         "Profile of one cached GET on the container path",
-        f"`GET /api/v1/category` through the container's WSGI application (body guard → `omcore.wsgi` → Chalice → "
+        f"`GET /api/v1/category` through the container's WSGI application (body guard → `chalice_wsgi` → Chalice → "
         f"route → near cache), in process, {N} calls: p50 {pct(times, 50) * 1e6:.0f} µs, p99 "
         f"{pct(times, 99) * 1e6:.0f} µs per request without the profiler. cProfile, functions by own time "
         "(profiler overhead inflates small functions):")

@@ -1,6 +1,7 @@
-"""Over HTTP through the fallback container's server (gunicorn + omcore.wsgi, 2 workers on this machine), measured
-with wrk: a cached catalogue read and add-to-cart, against a minimal hello-world WSGI app on the same server and
-worker count."""
+"""Over HTTP through the fallback container's server (gunicorn + chalice_wsgi.py, 2 workers on this machine), measured
+with wrk: a cached catalogue read and add-to-cart, against a minimal hello-world WSGI app on the same server settings
+(swarm-fallback/gunicorn.conf.py: threaded workers), then the same pair on sync workers (the setup before
+issue 19)."""
 from __future__ import annotations
 
 import os
@@ -16,7 +17,7 @@ from common import PYTHON, ROOT, Section, target
 DURATION = os.environ.get("BENCH_HTTP_SECONDS", "5")
 CONNECTIONS = "16"
 WORKERS = "2"
-GTHREAD = os.environ.get("BENCH_GTHREAD_THREADS", "4")  # "" skips the gthread comparison
+SYNC = os.environ.get("BENCH_HTTP_SYNC", "1")  # "" skips the sync-worker comparison
 
 HELLO = '''
 def application(environ, start_response):
@@ -77,9 +78,10 @@ def run(functions_list) -> Section:
     folder = tempfile.mkdtemp()
     with open(os.path.join(folder, "hello.py"), "w") as fh:
         fh.write(HELLO)
-    hello = _start([os.path.join(os.path.dirname(PYTHON), "gunicorn"), "--workers", WORKERS, "--worker-class",
-                    "sync", "--bind", f"127.0.0.1:{hello_port}", "--chdir", folder, "hello:application"], env,
-                   hello_port)
+    # the container's own gunicorn settings, serving hello-world instead of the app
+    hello_args = [os.path.join(os.path.dirname(PYTHON), "gunicorn"), "--config",
+                  os.path.join(ROOT, "swarm-fallback", "gunicorn.conf.py"), "--chdir", folder, "hello:application"]
+    hello = _start(hello_args, {**env, "BIND": f"127.0.0.1:{hello_port}"}, hello_port)
     try:
         cookie = "; ".join(f"{k}={v}" for k, v in data["cookies"].items())
         script = os.path.join(folder, "add.lua")
@@ -96,20 +98,18 @@ def run(functions_list) -> Section:
         for proc in (app, hello):
             proc.terminate()
             proc.wait(timeout=20)
-    # the same pair on gthread workers (keep-alive; the adapter still serialises calls into the Chalice app)
+    # the same pair on sync workers (one request per process), as the container ran before issue 19
     threaded = []
-    if GTHREAD:
-        args = f"--worker-class gthread --threads {GTHREAD}"
+    if SYNC:
+        sync_env = {**env, "GUNICORN_CMD_ARGS": "--worker-class sync --threads 1"}
         app_port, hello_port = _free_port(), _free_port()
-        app = _start(["sh", "swarm-fallback/entrypoint.sh", "api"],
-                     {**env, "BIND": f"127.0.0.1:{app_port}", "GUNICORN_CMD_ARGS": args}, app_port)
-        hello = _start([os.path.join(os.path.dirname(PYTHON), "gunicorn"), "--workers", WORKERS, "--worker-class",
-                        "gthread", "--threads", GTHREAD, "--bind", f"127.0.0.1:{hello_port}", "--chdir", folder,
-                        "hello:application"], env, hello_port)
+        app = _start(["sh", "swarm-fallback/entrypoint.sh", "api"], {**sync_env, "BIND": f"127.0.0.1:{app_port}"},
+                     app_port)
+        hello = _start(hello_args, {**sync_env, "BIND": f"127.0.0.1:{hello_port}"}, hello_port)
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{app_port}/api/v1/category").read()
-            threaded.append(("hello-world WSGI, gthread", *_wrk(f"http://127.0.0.1:{hello_port}/api/v1/health")))
-            threaded.append(("GET /api/v1/category (cached), gthread",
+            threaded.append(("hello-world WSGI, sync workers", *_wrk(f"http://127.0.0.1:{hello_port}/api/v1/health")))
+            threaded.append(("GET /api/v1/category (cached), sync workers",
                              *_wrk(f"http://127.0.0.1:{app_port}/api/v1/category")))
         finally:
             for proc in (app, hello):
@@ -118,8 +118,8 @@ def run(functions_list) -> Section:
     data["fake"].stop()
     section = Section(
         "HTTP through the container server",
-        f"wrk, 2 threads, {CONNECTIONS} connections, {DURATION} s each, against gunicorn with {WORKERS} sync workers "
-        "on this 2-core machine (the load generator shares the cores). Target: cached read ≥ 60 % of hello-world's requests/s.",
+        f"wrk, 2 threads, {CONNECTIONS} connections, {DURATION} s each, against gunicorn with {WORKERS} threaded "
+        "workers (swarm-fallback/gunicorn.conf.py) on this 2-core machine (the load generator shares the cores). Target: cached read ≥ 60 % of hello-world's requests/s.",
         ["endpoint", "requests/s", "p50 ms", "p99 ms", "non-2xx", "vs hello-world"])
     section.rows.append(["hello-world WSGI (baseline)", f"{hello_rps:.0f}", f"{hello_p50:.2f}", f"{hello_p99:.2f}",
                          "0", "1.00"])
@@ -133,10 +133,8 @@ def run(functions_list) -> Section:
         base = threaded[0][1]
         for name, rps, p50, p99, err in threaded:
             section.rows.append([name, f"{rps:.0f}", f"{p50:.2f}", f"{p99:.2f}", str(err),
-                                 f"{rps / base:.2f} of gthread hello-world; {rps / hello_rps:.2f} of sync"])
+                                 f"{rps / base:.2f} of sync hello-world; {rps / hello_rps:.2f} of threaded"])
         section.notes.append(
-            f"gthread ({GTHREAD} threads per worker) is measured, not adopted: the adapter serialises calls into the "
-            "Chalice app (it keeps `current_request` on the app object), so threads only overlap socket I/O and "
-            "keep-alive; the container keeps sync workers unless these rows show a clear gain for the app (the "
-            "gunicorn settings are in swarm-fallback/gunicorn.conf.py).")
+            "The container serves on threaded workers (docs/concurrency.md: a request waiting on the network holds "
+            "one thread, not the process); the sync rows show the same reads on one request per process.")
     return section

@@ -17,11 +17,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import RESULTS, ROOT, apply_env, machine_facts  # noqa: E402
 
-BENCHMARKS = ["cold_start", "warm", "http_profile", "http_server", "checkout_contention", "soak", "cost", "webp", "parsers"]
+BENCHMARKS = ["cold_start", "warm", "http_profile", "http_server", "checkout_contention", "sale", "soak", "cost", "webp",
+              "parsers"]
 
 
 def prepare_database() -> None:
-    """A fresh benchmark database (om_bench) and Redis DB 14 for every run."""
+    """A fresh benchmark database (om_bench, or BENCH_DB_NAME) and Redis DB 14 (BENCH_REDIS_DB) for every run."""
     import pymysql
 
     from omcore import kv
@@ -30,7 +31,7 @@ def prepare_database() -> None:
     conn = pymysql.connect(host=os.environ["DB_HOST"], port=int(os.environ["DB_PORT"]), user=os.environ["DB_USER"],
                            password=os.environ["DB_PASS"])
     with conn.cursor() as cur:
-        cur.execute("DROP DATABASE IF EXISTS om_bench")
+        cur.execute(f"DROP DATABASE IF EXISTS `{os.environ['DB_NAME']}`")
     conn.close()
     kv.client().flushdb()
     kv.cache_client().flushdb()

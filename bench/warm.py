@@ -183,9 +183,9 @@ def run(functions_list) -> Section:
     import redis as redis_mod
 
     from omcore import kv
-    from omcore.wsgi import _Context
 
     from app import app
+    from chalice_wsgi import _Context
 
     data = setup_data()
     meter = Meter()

@@ -1,6 +1,6 @@
 #!/bin/sh
 # One image, several roles (docker stack services pick one with `command:`):
-#   api      gunicorn serving every /api/v1 route (and /usercontent/) through omcore.wsgi
+#   api      gunicorn serving every /api/v1 route (and /usercontent/) through chalice_wsgi.py
 #   images   the image worker: the same S3-event handler as the Lambda, fed from the Redis queue
 #   expiry   expires unpaid orders every EXPIRY_INTERVAL_SECONDS (default 300), like the Lambda schedule
 #   migrate  waits for MySQL, applies migrations and ensures the super admin, then exits (deploy.sh runs it as a
@@ -20,7 +20,7 @@ role="${1:-api}"
 [ $# -gt 0 ] && shift
 case "$role" in
   api)
-    # FORWARDED_ALLOW_IPS is ours (omcore.wsgi: addresses and CIDRs of the proxies whose X-Forwarded-For is
+    # FORWARDED_ALLOW_IPS is ours (chalice_wsgi.py: addresses and CIDRs of the proxies whose X-Forwarded-For is
     # believed). gunicorn reads the same variable when it is imported and refuses CIDRs, so it is handed over under
     # another name and gunicorn.conf.py puts it back for the workers.
     export OM_FORWARDED_ALLOW_IPS="${FORWARDED_ALLOW_IPS-127.0.0.1,::1}"

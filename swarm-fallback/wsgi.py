@@ -1,11 +1,11 @@
-"""WSGI entry of the container: the composed Chalice app (every capability) behind omcore.wsgi.
+"""WSGI entry of the container: the composed Chalice app (every capability) behind the bridge in chalice_wsgi.py.
 
 gunicorn loads ``wsgi:application`` (see gunicorn.conf.py); the parity test starts the same entrypoint.
 
 Before the app sees a request, its body is read in full within ``CLIENT_READ_TIMEOUT`` seconds in total (not per
-read: a client dripping one byte at a time cannot stretch it); a client that is slower gets 408 and the connection
-is closed, so it holds a sync worker for a bounded time. Bodies over the app's limit are left to the app (413
-without reading them).
+read: gunicorn.conf.py's ``DeadlineSocket`` gives every read of the body one shared deadline, so a client dripping
+one byte at a time cannot stretch it); a client that is slower gets 408 and the connection is closed, so it holds a
+worker thread for a bounded time. Bodies over the app's limit are left to the app (413 without reading them).
 """
 import io
 import json
@@ -14,9 +14,9 @@ import time
 
 from omcore import config
 from omcore.errors import code_for
-from omcore.wsgi import make_wsgi_app
 
 from app import app as chalice_app
+from chalice_wsgi import make_wsgi_app
 
 _CHUNK = 64 * 1024
 
@@ -30,23 +30,25 @@ def _error(start_response, status: str, message: str):
 
 def bounded_body(app, *, max_body: int, read_timeout: float):
     def wrapped(environ, start_response):
+        sock = environ.get("gunicorn.socket")
+        timed = sock is not None and hasattr(sock, "deadline")  # gunicorn.conf.py's DeadlineSocket
+        if timed:
+            sock.deadline = None  # the head has arrived: its deadline is over
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0  # the app answers 400
         if length <= 0 or length > max_body:
             return app(environ, start_response)
-        sock = environ.get("gunicorn.socket")
         stream = environ["wsgi.input"]
         deadline = time.monotonic() + read_timeout
         parts, got = [], 0
         try:
+            if timed:
+                sock.deadline = deadline  # every read below shares it, however the body is dripped
             while got < length:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if time.monotonic() >= deadline:
                     raise TimeoutError
-                if sock is not None:
-                    sock.settimeout(remaining)
                 chunk = stream.read(min(_CHUNK, length - got))
                 if not chunk:
                     break
@@ -55,8 +57,8 @@ def bounded_body(app, *, max_body: int, read_timeout: float):
         except TimeoutError:
             return _error(start_response, "408 Request Timeout", "request body not received in time")
         finally:
-            if sock is not None:
-                sock.settimeout(read_timeout)  # the response is written under the per-operation timeout again
+            if timed:
+                sock.deadline = None  # the response is written under the per-operation timeout again
         if got < length:
             return _error(start_response, "400 Bad Request", "request body shorter than its Content-Length")
         environ["wsgi.input"] = io.BytesIO(b"".join(parts))

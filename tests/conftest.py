@@ -148,7 +148,7 @@ def aws(moto_server):
 
 @pytest.fixture(scope="session")
 def container_server(database):
-    """The container entrypoint (gunicorn + omcore.wsgi, as swarm-fallback runs it) started as a process on a free
+    """The container entrypoint (gunicorn + chalice_wsgi.py, as swarm-fallback runs it) started as a process on a free
     port against this worker's database and Redis. Yields its base URL."""
     import socket
     import subprocess

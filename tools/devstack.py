@@ -262,13 +262,29 @@ def prepare(*, demo: bool = True) -> list[str]:
     return lines
 
 
+def container_bridge():
+    """The container's WSGI bridge, ``swarm-fallback/chalice_wsgi.py`` (it ships in the image only, so it is no
+    package of ours: loaded from its file, as gunicorn finds it on its ``pythonpath``)."""
+    import importlib.util
+
+    module = sys.modules.get("chalice_wsgi")
+    if module is None:
+        path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "swarm-fallback",
+                            "chalice_wsgi.py")
+        spec = importlib.util.spec_from_file_location("chalice_wsgi", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["chalice_wsgi"] = module
+        spec.loader.exec_module(module)
+    return module
+
+
 def serve(host: str, port: int) -> None:
     from socketserver import ThreadingMixIn
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-    from omcore.wsgi import make_wsgi_app
-
     from app import app as chalice_app
+
+    make_wsgi_app = container_bridge().make_wsgi_app
 
     class _Server(ThreadingMixIn, WSGIServer):
         daemon_threads = True

@@ -24,7 +24,7 @@ def site(app, parity_server):
     from socketserver import ThreadingMixIn
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-    from omcore.wsgi import make_wsgi_app
+    from chalice_wsgi import make_wsgi_app
 
     class _Server(ThreadingMixIn, WSGIServer):
         daemon_threads = True

@@ -482,6 +482,12 @@ def test_every_capability_is_packaged_alone_with_bytecode_within_lambdas_limits(
             assert not os.path.basename(entry).startswith(("fake_", "localdev", "demo.", "devstack")), entry
         assert f"functions/{name}/__pycache__/app.cpython-312.pyc" in names  # bytecode ships (read-only FS)
     assert built == list(functions.CAPABILITIES)
+    # the container's pieces stay in the image: no WSGI bridge, gunicorn or gevent in any layer
+    for layer in os.listdir(os.path.join(build_dir, "layers")):
+        with zipfile.ZipFile(os.path.join(build_dir, "layers", layer)) as zf:
+            for entry in zf.namelist():
+                assert not os.path.basename(entry).startswith(("wsgi.", "chalice_wsgi.")), f"{layer} holds {entry}"
+                assert not {"gunicorn", "gevent"} & set(entry.split("/")), f"{layer} holds {entry}"
     assert {r["Properties"]["Tags"]["openmerce:capability"] for r in template["Resources"].values()
             if r["Type"] == "AWS::Serverless::Function"} == set(functions.CAPABILITIES)
 

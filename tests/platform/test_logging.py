@@ -1,7 +1,7 @@
 """Logs a person can follow: every line of a request carries its request id, the capability and (once the guard ran)
 the customer or staff id; the id is answered in ``X-Request-Id``; the first request of a process is marked
 ``cold_start``. Checked in-process (the Lambda path: Chalice called with an API Gateway event) and through the
-container entrypoint (gunicorn + omcore.wsgi) with its stdout captured."""
+container entrypoint (gunicorn + chalice_wsgi.py) with its stdout captured."""
 import json
 import logging
 import os

@@ -1,4 +1,4 @@
-"""The container target: the entrypoint's gunicorn + omcore.wsgi over real HTTP behaves like API Gateway + Lambda."""
+"""The container target: the entrypoint's gunicorn + swarm-fallback/chalice_wsgi.py over real HTTP behaves like API Gateway + Lambda."""
 import json
 
 import pytest
@@ -94,7 +94,7 @@ def test_request_ids_are_taken_only_from_a_trusted_proxy(container_server):
 
 
 def _source_ip(app, remote, xff=None, *, hops=1, allow="127.0.0.1,::1"):
-    from omcore.wsgi import ChaliceWSGI
+    from chalice_wsgi import ChaliceWSGI
 
     adapter = ChaliceWSGI(app, trusted_hops=hops, forwarded_allow_ips=allow)
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/api/v1/health", "QUERY_STRING": "", "REMOTE_ADDR": remote}
@@ -132,7 +132,8 @@ def test_client_address_rules(app, remote, xff, hops, allow, expected):
 
 def test_a_malformed_forwarded_allow_ips_is_a_configuration_error(app):
     from omcore.config import ConfigError
-    from omcore.wsgi import ChaliceWSGI
+
+    from chalice_wsgi import ChaliceWSGI
 
     with pytest.raises(ConfigError, match="FORWARDED_ALLOW_IPS"):
         ChaliceWSGI(app, trusted_hops=1, forwarded_allow_ips="10.0.0.0/8, traefik")

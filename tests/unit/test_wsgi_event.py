@@ -1,4 +1,4 @@
-"""``omcore.wsgi``: a WSGI request becomes the API Gateway proxy event Lambda would get, and the Chalice answer is
+"""``chalice_wsgi`` (swarm-fallback/): a WSGI request becomes the API Gateway proxy event Lambda would get, and the Chalice answer is
 written back — checked on a tiny in-memory Chalice app, no server and no services."""
 import base64
 import io
@@ -7,7 +7,7 @@ import json
 import pytest
 from chalice import Chalice, Response
 
-from omcore.wsgi import ChaliceWSGI
+from chalice_wsgi import ChaliceWSGI
 
 
 @pytest.fixture(scope="module")

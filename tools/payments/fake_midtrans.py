@@ -5,7 +5,9 @@ the local run (so checkout works end to end offline). Never shipped to Lambda.
     fake = FakeMidtrans(server_key="SB-Mid-server-test", notification_url="http://127.0.0.1:8000/api/v1/webhook/midtrans")
     fake.start(); ...; fake.notify("OPENMERCE-7", "settlement"); fake.stop()
 
-``fake.mode`` = None | "timeout" | "error" makes Snap hang (longer than any client timeout) or answer 500.
+``fake.mode`` = None | "timeout" | "error" makes Snap hang (longer than any client timeout) or answer 500;
+"hold" keeps each Snap call waiting until ``fake.release`` (a ``threading.Event``) is set, then answers normally.
+``fake.snap_delay`` (seconds) delays every Snap answer, like a provider far away.
 ``fake.status_mode`` = None | "timeout" | "error" | "garbage" does the same to the Get Status endpoint (or
 makes it answer 200 with a body that is not JSON), as when Midtrans is down.
 
@@ -31,6 +33,10 @@ STATUS_CODES = {"capture": "200", "settlement": "200", "refund": "200", "partial
                 "deny": "202", "cancel": "200", "expire": "407", "failure": "202"}
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # a checkout rush opens hundreds of connections at once (the default backlog is 5)
+
+
 class FakeMidtrans:
     def __init__(self, server_key: str, notification_url: str | None = None, host: str = "127.0.0.1", port: int = 0):
         self.server_key = server_key
@@ -38,6 +44,8 @@ class FakeMidtrans:
         self.mode: str | None = None
         self.status_mode: str | None = None
         self.hang_seconds = 5.0
+        self.snap_delay = 0.0
+        self.release = threading.Event()
         self.transactions: dict[str, dict] = {}  # midtrans order_id → state
         self.requests: list[dict] = []
         self._lock = threading.Lock()
@@ -116,6 +124,10 @@ class FakeMidtrans:
                 except ValueError:
                     return self._send(400, {"error_messages": ["invalid JSON"]})
                 fake.requests.append(params)
+                if fake.mode == "hold":
+                    fake.release.wait()
+                if fake.snap_delay:
+                    time.sleep(fake.snap_delay)
                 if fake.mode == "timeout":
                     time.sleep(fake.hang_seconds)
                     return self._send(201, {"token": "late", "redirect_url": "http://late"})
@@ -156,7 +168,7 @@ class FakeMidtrans:
                 return self._send(200, b"<!doctype html><p>Paid. You can close this page.</p>",
                                   "text/html; charset=utf-8")
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server = _Server((host, port), Handler)
         self._server.daemon_threads = True
         self._thread = None
 
@@ -171,6 +183,7 @@ class FakeMidtrans:
         return self
 
     def stop(self) -> None:
+        self.release.set()
         self._server.shutdown()
         self._server.server_close()
 

@@ -101,7 +101,13 @@ def client():
                 from redis.retry import Retry
 
                 settings = _main_settings()
-                _client = redis.Redis(
+                if settings.pop("ssl"):
+                    settings["connection_class"] = redis.SSLConnection
+                # at most REDIS_POOL_SIZE connections per process; a caller finding them all lent waits up to
+                # REDIS_POOL_TIMEOUT_SECONDS, then redis-py raises ConnectionError (RedisUnavailable: 503)
+                _client = redis.Redis(connection_pool=redis.BlockingConnectionPool(
+                    max_connections=config.get_int("REDIS_POOL_SIZE", 16),
+                    timeout=config.get_int("REDIS_POOL_TIMEOUT_SECONDS", 5),
                     **settings,
                     socket_connect_timeout=config.get_int("REDIS_CONNECT_TIMEOUT_MS", 1000) / 1000,
                     socket_timeout=config.get_int("REDIS_TIMEOUT_MS", 1000) / 1000,
@@ -110,7 +116,7 @@ def client():
                     # and cache reads must fall through to MySQL at once
                     retry=Retry(NoBackoff(), 1),
                     decode_responses=True,
-                )
+                ))
     return _client
 
 

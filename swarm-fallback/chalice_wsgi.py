@@ -1,4 +1,5 @@
-"""Serve a Chalice app over WSGI — the container/Swarm target and the local run.
+"""Serve a Chalice app over WSGI — the container/Swarm target and the local run (the container bridge: it lives
+here, on the container side, and ships in the image only, never in a Lambda function or layer).
 
 Each HTTP request is translated into the API Gateway (REST, proxy integration) event that Lambda receives, the
 Chalice app is called exactly as Lambda calls it, and its response dict is written back — so a route behaves the
@@ -14,9 +15,11 @@ where nothing else can reach the server). Only then is ``X-Forwarded-For`` read,
 address, from the right, that was appended by a trusted proxy and is not one itself. Anyone who can reach the
 server directly therefore gets their own address, whatever header they send.
 
-Worker model: Chalice keeps ``current_request`` on the app object, so calls into one app are serialised with a lock.
-Under gunicorn use sync workers (one request per process; the lock is then uncontended); the local run's threaded
-server is serialised by the same lock.
+Concurrency: Chalice keeps the request being served on the app object (``current_request``, ``lambda_context``),
+which would mix up two requests served at once. The adapter gives each thread its own (``per_thread_request``: the
+app's class gets properties backed by a ``threading.local``, as ``chalice local`` does), so calls into one app run
+concurrently — under gunicorn's threaded workers, the local run's threaded server, and gevent, whose patching makes
+that local per greenlet. Nothing is serialised; the database and Redis pools bound what concurrency costs.
 
 Optionally serves ``/usercontent/<name>`` (the WebP images) from the public bucket, as Traefik/CloudFront do on
 the real targets, with immutable caching headers.
@@ -32,8 +35,8 @@ import time
 import uuid
 from urllib.parse import parse_qs, unquote
 
-from . import config
-from .log import get_logger
+from omcore import config
+from omcore.log import get_logger
 
 log = get_logger("wsgi")
 
@@ -96,6 +99,7 @@ class ChaliceWSGI:
                  trusted_hops: int | None = None, timeout_ms: int = 30000, forwarded_allow_ips: str | None = None):
         from chalice.local import RouteMatcher  # only the container/local targets pay for this import
 
+        per_thread_request(app)
         self.app = app
         self.matcher = RouteMatcher(list(app.routes))
         self.binary_types = list(app.api.binary_types)
@@ -105,7 +109,6 @@ class ChaliceWSGI:
                                                 if forwarded_allow_ips is None else forwarded_allow_ips)
         self.usercontent = usercontent
         self.timeout_ms = timeout_ms
-        self._lock = threading.Lock()
         self._s3 = None
         self._routes: dict = {}
 
@@ -230,9 +233,8 @@ class ChaliceWSGI:
         if event is None:
             return _json(start_response, 403, {"message": "Missing Authentication Token"},
                          [("x-amzn-ErrorType", "MissingAuthenticationTokenException")])
-        with self._lock:
-            response = self.app(event, _Context(self.app.app_name, self.timeout_ms,
-                                                event["requestContext"]["requestId"]))
+        response = self.app(event, _Context(self.app.app_name, self.timeout_ms,
+                                            event["requestContext"]["requestId"]))
         return self._write(response, start_response, head=event["httpMethod"] == "HEAD")
 
     @staticmethod
@@ -319,6 +321,26 @@ def _is_trusted(address: str, proxies) -> bool:
     if ip.version == 6 and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return any(ip.version == net.version and ip in net for net in proxies)
+
+
+_PER_THREAD = ("current_request", "lambda_context")
+
+
+def per_thread_request(app) -> None:
+    """Make the request state Chalice keeps on ``app`` per thread (per greenlet under gevent), so the app can serve
+    several requests at once. Idempotent; the app behaves as before for a single caller."""
+    cls = type(app)
+    if getattr(cls, "_om_per_thread_request", False):
+        return
+    local = threading.local()
+
+    def slot(name):
+        return property(lambda self: getattr(local, name, None), lambda self, value: setattr(local, name, value))
+
+    app.__class__ = type(cls.__name__, (cls,), {"_om_per_thread_request": True,
+                                                **{name: slot(name) for name in _PER_THREAD}})
+    for name in _PER_THREAD:
+        app.__dict__.pop(name, None)
 
 
 def make_wsgi_app(app, **kwargs) -> ChaliceWSGI:
