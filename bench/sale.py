@@ -204,43 +204,12 @@ def _rush(base, shoppers, addresses):
     return results, before, during, rush_end - rush_start, [s[2] for s in browser.samples]
 
 
-class _Container:
-    """``swarm-fallback/entrypoint.sh api`` as deployed: no WEB_CONCURRENCY, so gunicorn.conf.py's default."""
-
-    def __init__(self, env):
-        from loadgen import free_port
-
-        port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
-        # as stack.yml runs the api: order mails only written to the outbox (the expiry role sends them)
-        full = {**os.environ, "ACCESS_LOG": "0", "MAIL_DELIVERY": "sweep", **env, "BIND": f"127.0.0.1:{port}",
-                "PATH": os.path.dirname(PYTHON) + ":" + os.environ["PATH"]}
-        full.pop("WEB_CONCURRENCY", None)
-        self.proc = subprocess.Popen(["sh", os.path.join(ROOT, "swarm-fallback", "entrypoint.sh"), "api"], cwd=ROOT,
-                                     env=full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        import urllib.request
-
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(self.base + "/api/v1/health", timeout=2):
-                    return
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(self.proc.stderr.read().decode()[-2000:])
-                time.sleep(0.2)
-        raise RuntimeError("server did not start")
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
 def _start_server(env):
-    return _Container(env)
+    """``swarm-fallback/entrypoint.sh api`` as deployed: no WEB_CONCURRENCY, so gunicorn.conf.py's default; order
+    mails only written to the outbox, as stack.yml runs the api (the expiry role sends them)."""
+    from loadgen import Server
+
+    return Server(env, base={"MAIL_DELIVERY": "sweep"}, drop=("WEB_CONCURRENCY",), python=PYTHON)
 
 
 def _wrk_ratio(base, model_env) -> tuple[float, float, float] | None:

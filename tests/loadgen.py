@@ -24,11 +24,18 @@ def free_port():
 
 
 class Server:
-    def __init__(self, env):
+    """``swarm-fallback/entrypoint.sh api`` on a free loopback port. ``base``: variables under ``env`` (the tests run
+    three workers); ``drop``: variables never passed (e.g. WEB_CONCURRENCY, to get gunicorn.conf.py's default as
+    deployed); ``python``: the interpreter whose folder holds gunicorn."""
+
+    def __init__(self, env, *, base=None, drop=(), python=None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        full = {**os.environ, "WEB_CONCURRENCY": "3", "ACCESS_LOG": "0", **env, "BIND": f"127.0.0.1:{self.port}",
-                "PATH": os.path.dirname(sys.executable) + ":" + os.environ["PATH"]}
+        full = {**os.environ, **({"WEB_CONCURRENCY": "3"} if base is None else base), "ACCESS_LOG": "0", **env,
+                "BIND": f"127.0.0.1:{self.port}",
+                "PATH": os.path.dirname(python or sys.executable) + ":" + os.environ["PATH"]}
+        for name in drop:
+            full.pop(name, None)
         self.proc = subprocess.Popen(["sh", os.path.join(ROOT, "swarm-fallback", "entrypoint.sh"), "api"], cwd=ROOT,
                                      env=full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.time() + 60
