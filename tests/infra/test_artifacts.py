@@ -411,6 +411,38 @@ def test_a_function_without_its_secrets_refuses_to_start(template, build_dir, ru
     assert "JWT_KEY_STAFF" in init["message"]
 
 
+SANDBOX_URLS = {"MidtransBaseUrlSnap": "https://app.sandbox.midtrans.com/snap/v1",
+                "MidtransBaseUrlCoreApi": "https://api.sandbox.midtrans.com"}
+PRODUCTION_URLS = {"MidtransBaseUrlSnap": "https://app.midtrans.com/snap/v1",
+                   "MidtransBaseUrlCoreApi": "https://api.midtrans.com"}
+
+
+@pytest.mark.parametrize("logical, refs, staging, refused", [
+    ("CheckoutFunction", SANDBOX_URLS, "false", "MIDTRANS_BASE_URL_SNAP points at the sandbox"),
+    ("PaymentsFunction", PRODUCTION_URLS, "false", "MIDTRANS_SERVER_KEY is a sandbox key"),  # the SSM key is SB-...
+    ("CheckoutFunction", SANDBOX_URLS, "true", None),
+    ("PaymentsFunction", PRODUCTION_URLS, "true", None),
+])
+def test_a_paying_function_refuses_the_midtrans_sandbox_unless_told(template, build_dir, runtime_dir, lambda_world,
+                                                                    tmp_path, logical, refs, staging, refused):
+    """The template's MidtransSandbox parameter (false) lets a function configured for the Midtrans sandbox (its
+    URLs, or a production URL with an SB- key) stop at import, as Lambda would report it; true starts it. Nothing is
+    sent anywhere: the check runs before any request."""
+    assert lambda_world["secrets"]["MIDTRANS_SERVER_KEY"].startswith("SB-")
+    world = dict(lambda_world["refs"], **refs, MidtransSandbox=staging)
+    sandbox = Sandbox(template, logical, build_dir, str(tmp_path), runtime_dir, world, lambda_world["extra_env"])
+    try:
+        init = sandbox.start()
+    finally:
+        sandbox.stop()
+    if refused:
+        assert init.get("init_error") == "ConfigError", init
+        assert refused in init["message"] and "MIDTRANS_SANDBOX=true" in init["message"], init["message"]
+        assert lambda_world["secrets"]["MIDTRANS_SERVER_KEY"] not in init["message"]
+    else:
+        assert "init_error" not in init, init
+
+
 def test_a_function_under_the_real_runtime_interface_client(template, build_dir, runtime_dir, lambda_world,
                                                             tmp_path):
     """CatalogueFunction through awslambdaric, the Runtime API protocol and the template's Handler string: exactly

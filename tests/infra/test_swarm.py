@@ -423,6 +423,45 @@ def api_role_without_mysql(stack, tmp_path, database):
         stop_role(proc)
 
 
+@pytest.mark.parametrize("midtrans, refused", [
+    ({"MIDTRANS_BASE_URL_SNAP": "https://app.sandbox.midtrans.com/snap/v1",
+      "MIDTRANS_BASE_URL_CORE_API": "https://api.sandbox.midtrans.com"}, "points at the sandbox"),
+    # the stack's production URLs with the sandbox key SECRET_VALUES holds (SB-...)
+    ({"MIDTRANS_BASE_URL_SNAP": "https://app.midtrans.com/snap/v1",
+      "MIDTRANS_BASE_URL_CORE_API": "https://api.midtrans.com"}, "MIDTRANS_SERVER_KEY is a sandbox key"),
+])
+def test_api_role_refuses_the_midtrans_sandbox_unless_told(stack, tmp_path, database, midtrans, refused):
+    """gunicorn's on_starting stops the api role before any worker starts when its Midtrans settings are the sandbox's
+    (nothing is sent: the check reads settings only); MIDTRANS_SANDBOX=true, a staging shop, starts it."""
+    port = free_port()
+    env = role_env(stack, "api", tmp_path, BIND=f"127.0.0.1:{port}")
+    env.update(midtrans)  # after role_env's guard: no request is ever made to these hosts
+    proc = start_role("api", env, tmp_path)
+    try:
+        assert proc.wait(timeout=60) != 0
+    finally:
+        stop_role(proc)
+    log = read_log(tmp_path, "api")
+    assert refused in log and "MIDTRANS_SANDBOX=true" in log and "Booting worker" not in log, log[-3000:]
+    assert SECRET_VALUES["midtrans_server_key"] not in log
+
+    env["MIDTRANS_SANDBOX"] = "true"
+    proc = start_role("api", env, tmp_path)
+    try:
+        def up():
+            if proc.poll() is not None:
+                raise AssertionError("api role died: " + read_log(tmp_path, "api")[-3000:])
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2):
+                    return True
+            except OSError:
+                return False
+
+        wait_for(up, "the staging api role to listen", 60)
+    finally:
+        stop_role(proc)
+
+
 def _get(url: str, timeout: float = 20):
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:

@@ -291,6 +291,9 @@ SETTINGS: tuple[Setting, ...] = (
       aws=Param()),
     S("MIDTRANS_BASE_URL_CORE_API", "url", "https://api.sandbox.midtrans.com", MIDTRANS, "Core API base URL", PAY,
       aws=Param()),
+    S("MIDTRANS_SANDBOX", "bool", False, MIDTRANS + ("container",),
+      "a staging shop: allow the Midtrans sandbox (its URLs, an `SB-` server key); without it a function or container"
+      " configured for the sandbox refuses to start", PAY, aws=Param("false")),
     S("MIDTRANS_BASE_ORDER_ID", "str", "OPENMERCE", MIDTRANS,
       "prefix of Midtrans order ids (`<prefix>-<order id>`)", PAY, aws=Param()),
     S("MAX_UNPAID_ORDERS_PER_CUSTOMER", "int", 3, ("checkout",),
