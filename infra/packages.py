@@ -43,14 +43,14 @@ def _project(build_dir: str, name: str, handlers: list[str], settings: dict) -> 
 
 
 def build(build_dir: str, functions: list[Function]) -> None:
-    from .units import placeholder_settings
+    from .units import PACKAGING_ONLY, placeholder_settings
 
     chalice = os.path.join(os.path.dirname(sys.executable), "chalice")
     layer_paths = os.pathsep.join(os.path.join(ROOT, "layers", layer, "python") for layer in CODE_LAYERS)
     env = dict(os.environ, AWS_DEFAULT_REGION=os.environ.get("AWS_DEFAULT_REGION", "ap-southeast-3"),
                PYTHONPATH=layer_paths + os.pathsep + os.environ.get("PYTHONPATH", ""))
     with placeholder_settings():
-        env.update({k: v for k, v in os.environ.items() if v == "packaging-placeholder"})
+        env.update({k: v for k, v in os.environ.items() if v == "packaging-placeholder" or k in PACKAGING_ONLY})
     by_capability: dict[str, list[Function]] = {}
     for fn in functions:
         by_capability.setdefault(fn.capability, []).append(fn)

@@ -163,8 +163,12 @@ def on_starting(server):
     """Refuse to start the API with its caches on a Redis that would refuse writes when full (maxmemory with
     noeviction: the sessions Redis), unless CACHE_ALLOW_NOEVICTION says so (omcore.nearcache). A cache that cannot be
     reached does not stop the start: reads fall through to MySQL."""
-    from omcore import kv
+    from omcore import config, kv
 
+    try:
+        config.refuse_midtrans_sandbox()  # not the sandbox in production unless MIDTRANS_SANDBOX=true
+    except config.ConfigError as exc:
+        raise SystemExit(str(exc)) from None
     try:
         kv.cache_client().execute("PING")
     except kv.CacheRefused as exc:

@@ -267,7 +267,8 @@ def add_product_image(product_id, upload) -> str:
     if _image_count(db, pid) >= images.MAX_PRODUCT_IMAGES:  # fast refusal before storing anything
         raise Conflict(f"a product can have at most {images.MAX_PRODUCT_IMAGES} images")
     file_name = images.store_upload(owner_type="product", owner_id=str(product_id), data=upload.data,
-                                    filename=upload.filename, content_type=upload.content_type)
+                                    filename=upload.filename, content_type=upload.content_type,
+                                    limit=images.form_max_bytes())
     image_id = images.parse_file_name(file_name)
 
     def attach_if_room(tx):

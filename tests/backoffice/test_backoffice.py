@@ -234,6 +234,19 @@ def test_oversized_upload_is_413(clerk, buckets, monkeypatch):
     assert resp.status == 413 and "error" in resp.json
 
 
+def test_an_upload_above_the_multipart_limit_is_told_to_use_the_presigned_upload(clerk, buckets, monkeypatch):
+    monkeypatch.setenv("IMAGE_FORM_MAX_BYTES", "1000")  # AWS: what one API Gateway event carries
+    pid = create_product()
+    small = b"\xff\xd8\xff" + bytes(997)
+    resp = clerk.multipart("POST", f"{INV}/product-2", {"product_id": pid}, {"picture": ("a.jpg", small, "image/jpeg")})
+    assert resp.status == 201, resp.json
+    resp = clerk.multipart("POST", f"{INV}/product-2", {"product_id": pid},
+                           {"picture": ("a.jpg", small + b"\0", "image/jpeg")})
+    assert resp.status == 413 and resp.json["limit"] == 1000, resp.json
+    assert resp.json["presigned_path"] == "/api/v1/staff/dashboard/inventory/image-upload"
+    assert resp.json["presigned_limit"] == 15 * 1024 * 1024 and "presigned upload" in resp.json["error"]
+
+
 def test_banners(admin, buckets):
     assert admin.get("/api/v1/home-banner").json == []
     resp = admin.multipart("POST", f"{SYS}/home-banner", {"href": "/search/kopi"},

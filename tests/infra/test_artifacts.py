@@ -37,6 +37,7 @@ from support import (
     create_order,
     create_product,
     create_staff,
+    encode_multipart,
     make_image,
     report_summary,
 )
@@ -345,6 +346,56 @@ def test_every_template_function_starts_in_bare_python_and_answers_real_events(f
                         (to_bin(customer_id),))["n"] == 2
 
 
+def test_the_staff_uis_multipart_upload_carries_what_the_template_advertises_to_the_built_function(fleet, template):
+    """The v1 staff UI uploads through multipart ``product-2``; API Gateway hands the body base64-encoded inside one
+    event of at most 6,291,456 bytes. The template's limit (IMAGE_FORM_MAX_BYTES) is a file that still fits with
+    the headers at API Gateway's maximum: the built function stores a file of exactly that size and answers one byte
+    more with a 413 that names the limit and the presigned upload."""
+    import base64
+
+    from omcore.settings import LAMBDA_EVENT_MAX_BYTES
+
+    env = template["Resources"]["BackofficeFunction"]["Properties"]["Environment"]["Variables"]
+    limit = int(env["IMAGE_FORM_MAX_BYTES"])
+    assert limit < 15 * 1024 * 1024
+    create_staff("clerk", DEFAULT_PASSWORD, inv=True)
+    pid = create_product("Kopi Gayo")
+    r = fleet.call("StaffAuthFunction", api_event("POST", "/api/v1/staff/auth/login", body={
+        "username": "clerk", "password": DEFAULT_PASSWORD}), 200)
+    staff = {k: v for k, v in cookies_of(r or {}).items() if v}
+    assert staff, fleet.problems
+
+    def upload(size: int) -> tuple[dict, int]:
+        picture = b"\xff\xd8\xff" + bytes(size - 3)  # a JPEG by its magic bytes; nothing decodes it here
+        body, ctype = encode_multipart({"product_id": pid}, {"picture": ("IMG_20261203_110455.jpg", picture,
+                                                                         "image/jpeg")})
+        del picture
+        # the request headers at the size API Gateway (REST) still accepts: 10,240 bytes with the request line
+        headers = {"Content-Type": ctype, "X-Filler": ""}
+        event = api_event("POST", "/api/v1/staff/dashboard/inventory/product-2", cookies=staff, headers=headers)
+        used = len("POST /api/v1/staff/dashboard/inventory/product-2 HTTP/1.1\r\n") + sum(
+            len(k) + len(v) + 4 for k, v in event["headers"].items())
+        event["headers"]["X-Filler"] = "f" * (10240 - used)
+        event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
+        event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+        size_of_event = len(json.dumps(event))
+        return fleet.call("BackofficeFunction", event), size_of_event
+
+    r, event_bytes = upload(limit)
+    assert event_bytes <= LAMBDA_EVENT_MAX_BYTES, f"{event_bytes} bytes: Lambda would refuse this invocation"
+    assert r is not None and r["statusCode"] == 201, (r, fleet.problems)
+    stored = _body(r)["file"]
+    assert stored.endswith(".webp")
+    r, _ = upload(limit + 1)
+    assert r["statusCode"] == 413, r
+    err = _body(r)
+    assert err["limit"] == limit and err["presigned_path"] == "/api/v1/staff/dashboard/inventory/image-upload"
+    assert str(limit) in err["error"] and "presigned" in err["error"], err
+    from omdb import db
+
+    assert db.query_one("SELECT COUNT(*) AS n FROM product_images")["n"] == 1, stored
+
+
 def test_a_function_without_its_secrets_refuses_to_start(template, build_dir, runtime_dir, lambda_world, tmp_path):
     """The start-up check is real in the artefact: drop one SSM secret and the function stops at import, naming it."""
     import boto3
@@ -358,6 +409,38 @@ def test_a_function_without_its_secrets_refuses_to_start(template, build_dir, ru
         sandbox.stop()
     assert init.get("init_error") == "ConfigError", init
     assert "JWT_KEY_STAFF" in init["message"]
+
+
+SANDBOX_URLS = {"MidtransBaseUrlSnap": "https://app.sandbox.midtrans.com/snap/v1",
+                "MidtransBaseUrlCoreApi": "https://api.sandbox.midtrans.com"}
+PRODUCTION_URLS = {"MidtransBaseUrlSnap": "https://app.midtrans.com/snap/v1",
+                   "MidtransBaseUrlCoreApi": "https://api.midtrans.com"}
+
+
+@pytest.mark.parametrize("logical, refs, staging, refused", [
+    ("CheckoutFunction", SANDBOX_URLS, "false", "MIDTRANS_BASE_URL_SNAP points at the sandbox"),
+    ("PaymentsFunction", PRODUCTION_URLS, "false", "MIDTRANS_SERVER_KEY is a sandbox key"),  # the SSM key is SB-...
+    ("CheckoutFunction", SANDBOX_URLS, "true", None),
+    ("PaymentsFunction", PRODUCTION_URLS, "true", None),
+])
+def test_a_paying_function_refuses_the_midtrans_sandbox_unless_told(template, build_dir, runtime_dir, lambda_world,
+                                                                    tmp_path, logical, refs, staging, refused):
+    """The template's MidtransSandbox parameter (false) lets a function configured for the Midtrans sandbox (its
+    URLs, or a production URL with an SB- key) stop at import, as Lambda would report it; true starts it. Nothing is
+    sent anywhere: the check runs before any request."""
+    assert lambda_world["secrets"]["MIDTRANS_SERVER_KEY"].startswith("SB-")
+    world = dict(lambda_world["refs"], **refs, MidtransSandbox=staging)
+    sandbox = Sandbox(template, logical, build_dir, str(tmp_path), runtime_dir, world, lambda_world["extra_env"])
+    try:
+        init = sandbox.start()
+    finally:
+        sandbox.stop()
+    if refused:
+        assert init.get("init_error") == "ConfigError", init
+        assert refused in init["message"] and "MIDTRANS_SANDBOX=true" in init["message"], init["message"]
+        assert lambda_world["secrets"]["MIDTRANS_SERVER_KEY"] not in init["message"]
+    else:
+        assert "init_error" not in init, init
 
 
 def test_a_function_under_the_real_runtime_interface_client(template, build_dir, runtime_dir, lambda_world,

@@ -19,6 +19,8 @@ import json
 import os
 import re
 import runpy
+import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -221,6 +223,7 @@ SECRET_VALUES = {
     "jwt_key_customer": settings.TEST_ENV["JWT_KEY_CUSTOMER"], "jwt_key_staff": settings.TEST_ENV["JWT_KEY_STAFF"],
     "admin_password": settings.TEST_ENV["ADMIN_PASSWORD"], "midtrans_server_key": "SB-Mid-server-TEST",
     "freight_authorization": "-", "smtp_password": "unused", "s3_access_key": "testing", "s3_secret_key": "testing",
+    "db_migrate_password": settings.TEST_ENV["DB_PASS"],
 }
 CLOSED = "127.0.0.1:9"  # nothing listens on the discard port here
 
@@ -263,6 +266,8 @@ def role_env(stack, service: str, tmp_path, **overrides) -> dict:
         "MIDTRANS_BASE_URL_SNAP": f"http://{CLOSED}/snap/v1", "MIDTRANS_BASE_URL_CORE_API": "http://" + CLOSED,
         "HEARTBEAT_FILE": str(tmp_path / f"{service}.heartbeat"),
     })
+    if "MIGRATE_DB_USER" in env:  # the stack's openmerce_migrate is the test's user here (its grants: see below)
+        env["MIGRATE_DB_USER"] = test["DB_USER"]
     env.update(overrides)
     for key, value in env.items():  # nothing may leave this machine
         if key.endswith("_HOST"):
@@ -419,6 +424,45 @@ def api_role_without_mysql(stack, tmp_path, database):
     try:
         wait_for(up, "the api role to listen", 60)
         yield base, env, proc
+    finally:
+        stop_role(proc)
+
+
+@pytest.mark.parametrize("midtrans, refused", [
+    ({"MIDTRANS_BASE_URL_SNAP": "https://app.sandbox.midtrans.com/snap/v1",
+      "MIDTRANS_BASE_URL_CORE_API": "https://api.sandbox.midtrans.com"}, "points at the sandbox"),
+    # the stack's production URLs with the sandbox key SECRET_VALUES holds (SB-...)
+    ({"MIDTRANS_BASE_URL_SNAP": "https://app.midtrans.com/snap/v1",
+      "MIDTRANS_BASE_URL_CORE_API": "https://api.midtrans.com"}, "MIDTRANS_SERVER_KEY is a sandbox key"),
+])
+def test_api_role_refuses_the_midtrans_sandbox_unless_told(stack, tmp_path, database, midtrans, refused):
+    """gunicorn's on_starting stops the api role before any worker starts when its Midtrans settings are the sandbox's
+    (nothing is sent: the check reads settings only); MIDTRANS_SANDBOX=true, a staging shop, starts it."""
+    port = free_port()
+    env = role_env(stack, "api", tmp_path, BIND=f"127.0.0.1:{port}")
+    env.update(midtrans)  # after role_env's guard: no request is ever made to these hosts
+    proc = start_role("api", env, tmp_path)
+    try:
+        assert proc.wait(timeout=60) != 0
+    finally:
+        stop_role(proc)
+    log = read_log(tmp_path, "api")
+    assert refused in log and "MIDTRANS_SANDBOX=true" in log and "Booting worker" not in log, log[-3000:]
+    assert SECRET_VALUES["midtrans_server_key"] not in log
+
+    env["MIDTRANS_SANDBOX"] = "true"
+    proc = start_role("api", env, tmp_path)
+    try:
+        def up():
+            if proc.poll() is not None:
+                raise AssertionError("api role died: " + read_log(tmp_path, "api")[-3000:])
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2):
+                    return True
+            except OSError:
+                return False
+
+        wait_for(up, "the staging api role to listen", 60)
     finally:
         stop_role(proc)
 
@@ -580,3 +624,86 @@ def test_migrate_role_waits_for_mysql_then_applies_migrations(stack, tmp_path, d
                           timeout=120)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "database up to date" in done.stdout
+
+
+def test_mysql_users_script_splits_the_application_user_from_the_migration_user(stack, tmp_path, database):
+    """swarm-fallback/mysql-users.sh, as MySQL's first start sources it (with a stand-in for the image's
+    docker_process_sql), on MariaDB: the migrate role then migrates a fresh schema as the migration user, and the
+    application user reads and writes rows but cannot CREATE, ALTER or DROP."""
+    import pymysql
+
+    def secret_names(service):
+        return {x["source"] if isinstance(x, dict) else x for x in stack["services"][service].get("secrets", [])}
+
+    mysql = stack["services"]["mysql"]
+    (init,) = mysql["configs"]
+    assert init["target"].startswith("/docker-entrypoint-initdb.d/") and init["target"].endswith(".sh")
+    assert stack["configs"][init["source"]]["file"].endswith("mysql-users.sh")
+    assert "db_migrate_password" in secret_names("mysql")
+    for service in ("migrate", "backup"):
+        env = stack["services"][service]["environment"]
+        assert env["MIGRATE_DB_USER"] == "openmerce_migrate" and env["DB_USER"] == "openmerce", service
+        assert env["MIGRATE_DB_PASS_FILE"] == "/run/secrets/db_migrate_password", service
+        assert "db_migrate_password" in secret_names(service), service
+    for service in ("api", "images", "expiry"):
+        assert "MIGRATE_DB_USER" not in stack["services"][service]["environment"], service
+        assert "db_migrate_password" not in secret_names(service), service
+
+    tag = f"{settings.NAMESPACE}{settings.WORKER_INDEX}"
+    name, app_user, migrate_user = f"om_grants_{tag}", f"om_app_{tag}", f"om_mig_{tag}"
+    app_password, migrate_password = "Pw-" + secrets.token_hex(12), "M'g\\-" + secrets.token_hex(12)
+    test = settings.TEST_ENV
+    root = pymysql.connect(host=test["DB_HOST"], port=int(test["DB_PORT"]), user=test["DB_USER"],
+                           password=test["DB_PASS"], autocommit=True)
+
+    def drop():
+        with root.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+            for user in (app_user, migrate_user):
+                cur.execute(f"DROP USER IF EXISTS '{user}'@'%'")
+
+    drop()
+    try:
+        with root.cursor() as cur:  # what the image does with MYSQL_DATABASE / MYSQL_USER before the script
+            cur.execute(f"CREATE DATABASE `{name}`")
+            cur.execute(f"CREATE USER '{app_user}'@'%' IDENTIFIED BY '{app_password}'")
+            cur.execute(f"GRANT ALL ON `{name}`.* TO '{app_user}'@'%'")
+        (tmp_path / "db_migrate_password").write_text(migrate_password)
+        client = f"mariadb --protocol=TCP -h {test['DB_HOST']} -P {test['DB_PORT']} -u {test['DB_USER']}"
+        if test["DB_PASS"]:
+            client += " -p" + shlex.quote(test["DB_PASS"])
+        done = subprocess.run(
+            ["sh", "-c", f'docker_process_sql() {{ {client} "$@"; }}; . "$1"; echo sourced-ok',
+             "sh", os.path.join(FALLBACK, "mysql-users.sh")],
+            env={"PATH": "/usr/bin:/bin", "MYSQL_DATABASE": name, "MYSQL_USER": app_user,
+                 "MIGRATE_DB_USER": migrate_user, "DB_MIGRATE_PASSWORD_FILE": str(tmp_path / "db_migrate_password")},
+            capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and "sourced-ok" in done.stdout, done.stderr
+        assert migrate_password not in done.stdout + done.stderr
+
+        (tmp_path / "secrets").mkdir(exist_ok=True)
+        env = role_env(stack, "migrate", tmp_path, DB_NAME=name, DB_USER=app_user, MIGRATE_DB_USER=migrate_user)
+        (tmp_path / "secrets" / "db_password").write_text(app_password)
+        (tmp_path / "secrets" / "db_migrate_password").write_text(migrate_password)
+        done = subprocess.run(["sh", ENTRYPOINT, "migrate"], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=180)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        assert "database up to date" in done.stdout
+
+        app = pymysql.connect(host=test["DB_HOST"], port=int(test["DB_PORT"]), user=app_user,
+                              password=app_password, database=name, autocommit=True)
+        with app.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM schema_migrations")
+            assert cur.fetchone()[0] > 0
+            cur.execute("INSERT INTO categories (name, description) VALUES ('Kopi', 'x')")
+            cur.execute("UPDATE categories SET description = 'y' WHERE name = 'Kopi'")
+            cur.execute("DELETE FROM categories WHERE name = 'Kopi'")
+            for ddl in ("CREATE TABLE sneaky (id INT PRIMARY KEY)", "ALTER TABLE orders ADD COLUMN sneaky INT",
+                        "DROP TABLE orders", "CREATE INDEX sneaky ON orders (created_at)"):
+                with pytest.raises(pymysql.err.OperationalError) as refused:
+                    cur.execute(ddl)
+                assert refused.value.args[0] in (1142, 1044), (ddl, refused.value.args)
+        app.close()
+    finally:
+        drop()
+        root.close()

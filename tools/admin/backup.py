@@ -137,12 +137,17 @@ def decrypt(data: bytes, key: bytes | None) -> bytes:
         raise BackupError("BACKUP_ENCRYPTION_KEY does not decrypt this backup (wrong key or damaged file)") from None
 
 
-def _db_connect(database: bool = True):
+def _db_connect(database: bool = True, *, schema_changes: bool = False):
+    """The application user for a dump; with ``schema_changes`` (restore: drops and creates tables) the migration
+    user when ``MIGRATE_DB_USER`` names one (the Swarm stack's application user may not CREATE or DROP)."""
     import pymysql
 
     ca = config.get("DB_SSL_CA", "")
+    user, password = config.get("DB_USER"), config.get("DB_PASS", "")
+    if schema_changes and config.get("MIGRATE_DB_USER", ""):
+        user, password = config.get("MIGRATE_DB_USER", ""), config.get("MIGRATE_DB_PASS", "")
     return pymysql.connect(host=config.get("DB_HOST"), port=config.get_int("DB_PORT", 3306),
-                           user=config.get("DB_USER"), password=config.get("DB_PASS", ""),
+                           user=user, password=password,
                            database=config.get("DB_NAME") if database else None, charset="utf8mb4",
                            autocommit=True, connect_timeout=config.get_int("DB_CONNECT_TIMEOUT", 3),
                            read_timeout=600, write_timeout=600, ssl={"ca": ca} if ca else None)
@@ -377,7 +382,7 @@ def restore(backup_id: str | None = None, *, force: bool = False, echo=print) ->
     manifest = read_manifest(dest, backup_id)
 
     migrate.create_database_if_missing()
-    conn = _db_connect()
+    conn = _db_connect(schema_changes=True)
     try:
         rows = _shop_rows(conn)
         if rows and not force:

@@ -51,6 +51,17 @@ def max_bytes() -> int:
     return config.get_int("IMAGE_MAX_BYTES", 15 * 1024 * 1024)
 
 
+PRESIGNED_PATH = "/api/v1/staff/dashboard/inventory/image-upload"
+
+
+def form_max_bytes() -> int:
+    """The largest image the multipart upload (back office ``product-2``, the v1 staff UI's) takes: on AWS what one
+    API Gateway event can carry to Lambda (``IMAGE_FORM_MAX_BYTES``, settings.AWS_FORM_UPLOAD_MAX_BYTES), never more
+    than ``IMAGE_MAX_BYTES``; larger images go through the presigned upload."""
+    limit = max_bytes()
+    return min(limit, config.get_int("IMAGE_FORM_MAX_BYTES", limit))
+
+
 def originals_bucket() -> str:
     return config.get("IMAGES_ORIGINALS_BUCKET")
 
@@ -80,11 +91,20 @@ def parse_file_name(file_name: str) -> uuid.UUID:
     return uuid.UUID(match.group(1))
 
 
-def store_upload(*, owner_type: str, owner_id: str | None, data: bytes, filename: str, content_type: str) -> str:
+def store_upload(*, owner_type: str, owner_id: str | None, data: bytes, filename: str, content_type: str,
+                 limit: int | None = None) -> str:
+    """``limit``: the upload path's own bound (``form_max_bytes()``), at most ``IMAGE_MAX_BYTES``; a file above it
+    but within ``IMAGE_MAX_BYTES`` is told to use the presigned upload (413 naming both limits)."""
     if not data:
         raise BadRequest("the uploaded file is empty")
-    if len(data) > max_bytes():
-        raise PayloadTooLarge(f"image too large (limit {max_bytes() // (1024 * 1024)} MB)")
+    largest = max_bytes()
+    if limit is not None and limit < largest and len(data) > limit:
+        raise PayloadTooLarge(
+            f"image too large for this upload (limit {limit} bytes); send images of up to {largest} bytes through"
+            f" the presigned upload: POST {PRESIGNED_PATH}", limit=limit, presigned_path=PRESIGNED_PATH,
+            presigned_limit=largest)
+    if len(data) > largest:
+        raise PayloadTooLarge(f"image too large (limit {largest} bytes)", limit=largest)
     kind = sniff(data)
     if kind is None:
         raise BadRequest("unsupported image: upload a JPEG, PNG, GIF or WebP file")

@@ -127,6 +127,33 @@ def get_bool(name: str, default: bool | object = _MISSING) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+MIDTRANS_URLS = ("MIDTRANS_BASE_URL_SNAP", "MIDTRANS_BASE_URL_CORE_API")
+
+
+def refuse_midtrans_sandbox() -> None:
+    """Refuse to start a shop that would take its payments in the Midtrans sandbox (no real payment would ever
+    arrive) unless ``MIDTRANS_SANDBOX`` says it is a staging shop: the URLs are Midtrans's sandbox hosts, or they are
+    Midtrans's hosts and the server key is a sandbox key (``SB-``). URLs of a local stand-in (tests, the local run)
+    talk to no Midtrans and are not checked. Called by ``make_app`` for the units that pay and by the container's
+    gunicorn before it starts its workers. The key itself is never named."""
+    if get_bool("MIDTRANS_SANDBOX"):
+        return
+    from urllib.parse import urlsplit
+
+    hosts = {name: (urlsplit(get(name)).hostname or "").lower() for name in MIDTRANS_URLS}
+    midtrans = {name: host for name, host in hosts.items() if host == "midtrans.com" or host.endswith(".midtrans.com")}
+    if not midtrans:
+        return
+    found = [f"{name} points at the sandbox ({host})" for name, host in midtrans.items()
+             if "sandbox" in host.split(".")]
+    if get("MIDTRANS_SERVER_KEY", "").startswith("SB-"):
+        found.append("MIDTRANS_SERVER_KEY is a sandbox key (SB-...)")
+    if found:
+        raise ConfigError("refusing to start against the Midtrans sandbox: " + "; ".join(found) + ". No real payment"
+                          " would ever arrive: set the production URLs and server key, or MIDTRANS_SANDBOX=true for"
+                          " a staging shop")
+
+
 def require(*names: str) -> None:
     """Fail now, naming every missing variable, if any of ``names`` is unset. There is no switch to skip this: the
     packager gives the apps it reads placeholder values instead."""

@@ -314,9 +314,11 @@ def make_app(app_name: str, *route_sets: Routes, units: tuple) -> Chalice:
     """A Chalice app with our conventions, holding the given capabilities' routes. The settings the deployment
     units cannot work without (from the registry in ``omcore.settings``) are checked now, so a misconfigured function
     fails at start with a message naming the variable instead of answering its first request with an error."""
-    from .settings import required_for
+    from .settings import MIDTRANS, required_for
 
     config.require(*required_for(*units))
+    if any(unit in MIDTRANS for unit in units):
+        config.refuse_midtrans_sandbox()  # a production shop never starts on the sandbox by accident
     if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
         from . import snapstart
 

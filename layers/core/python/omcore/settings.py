@@ -81,6 +81,14 @@ class Setting:
         return self.units == ALL and unit in CAPABILITIES + ("container", "worker", "admin") or unit in self.units
 
 
+# What one multipart upload through API Gateway can carry to Lambda (IMAGE_FORM_MAX_BYTES on AWS): the synchronous
+# invoke limit (6,291,456 bytes of event JSON) less the event's other fields (32 KiB: the headers twice — a REST
+# API takes at most 10,240 bytes of them —, requestContext, path, query), base64's 4 bytes per 3 (the template
+# declares multipart/form-data binary) and 1 KiB of multipart framing around the file (boundaries, product_id, the
+# part headers with the file name): 4,692,992 bytes. tests/infra/test_artifacts.py sends both sides of it.
+LAMBDA_EVENT_MAX_BYTES = 6_291_456
+AWS_FORM_UPLOAD_MAX_BYTES = (LAMBDA_EVENT_MAX_BYTES - 32 * 1024) // 4 * 3 - 1024
+
 S = Setting
 DB, REDIS, AUTH, MAIL, HTTP, SHOP, PAY, FR, IMG, RUN = (
     "Database", "Redis", "Authentication", "Mail", "HTTP and containers", "Catalogue, cart, account",
@@ -283,6 +291,9 @@ SETTINGS: tuple[Setting, ...] = (
       aws=Param()),
     S("MIDTRANS_BASE_URL_CORE_API", "url", "https://api.sandbox.midtrans.com", MIDTRANS, "Core API base URL", PAY,
       aws=Param()),
+    S("MIDTRANS_SANDBOX", "bool", False, MIDTRANS + ("container",),
+      "a staging shop: allow the Midtrans sandbox (its URLs, an `SB-` server key); without it a function or container"
+      " configured for the sandbox refuses to start", PAY, aws=Param("false")),
     S("MIDTRANS_BASE_ORDER_ID", "str", "OPENMERCE", MIDTRANS,
       "prefix of Midtrans order ids (`<prefix>-<order id>`)", PAY, aws=Param()),
     S("MAX_UNPAID_ORDERS_PER_CUSTOMER", "int", 3, ("checkout",),
@@ -309,7 +320,13 @@ SETTINGS: tuple[Setting, ...] = (
     S("IMAGES_EVENTS", "str", "s3", IMAGES,
       "`redis`: the API hands upload events to the worker through Redis (Swarm, local run)", IMG),
     S("IMAGES_QUEUE", "str", "openmerce-images", ("images",), "SQS queue of the converter (AWS)", IMG),
-    S("IMAGE_MAX_BYTES", "int", 15 * 1024 * 1024, IMAGES, "largest upload", IMG, aws=Param()),
+    S("IMAGE_MAX_BYTES", "int", 15 * 1024 * 1024, IMAGES,
+      "largest image (the presigned upload's bound; the multipart upload's too unless `IMAGE_FORM_MAX_BYTES` is lower)",
+      IMG, aws=Param()),
+    S("IMAGE_FORM_MAX_BYTES", "int", "(IMAGE_MAX_BYTES)", ("backoffice",),
+      "largest image through the multipart `product-2` upload (the v1 staff UI's); above it a 413 names the presigned"
+      " upload. AWS: 4,692,992, what one API Gateway event carries to Lambda (docs/deploy-aws.md)", IMG,
+      aws=Fixed(str(AWS_FORM_UPLOAD_MAX_BYTES))),
     S("IMAGE_MAX_PIXELS", "int", 40_000_000, ("images",), "decompression-bomb limit", IMG),
     S("IMAGE_MAX_FRAMES", "int", 300, ("images",), "animation frames", IMG),
     S("IMAGE_MAX_DIMENSION", "int", 2048, ("images",), "width of the main WebP", IMG),
