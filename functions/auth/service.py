@@ -229,9 +229,7 @@ def reset_finish(email: str, code, password: str, ip: str) -> None:
                (passwords.hash_password(password), row["id"]))
     codes.discard_account(customer_id, row["email"])  # a pending email change too: the reset is a fresh start
     sessions.revoke_user(KIND, customer_id)  # every session, and with it every access token, ends now
-    subject = _limit_subject(row, email)
-    ratelimit.login_succeeded("login", subject, ip)
-    ratelimit.account_recovered("login", subject)
+    ratelimit.account_recovered("login", _limit_subject(row, email))  # every client's failures, the ceiling's too
     notify.account_mail("auth.password_changed", row["email"])
 
 
@@ -251,4 +249,5 @@ def change_password(customer_id: str, family: str | None, old_password: str, new
                (passwords.hash_password(new_password), to_bin(customer_id)))
     codes.discard_account(customer_id, row["email"])  # codes asked for with the old password die with it
     sessions.revoke_user(KIND, customer_id, except_family=family)
+    ratelimit.account_recovered("login", _limit_subject(row, row["email"]))  # guesses at the old one are moot
     notify.account_mail("auth.password_changed", row["email"])

@@ -24,7 +24,7 @@ from omcore.errors import ApiError, BadGateway, Conflict, NotFound
 from omcore.log import bind as log_bind
 from omcore.log import get_logger
 from omdb import db
-from omdb.errors import DuplicateKey
+from omdb.errors import DatabaseError, DatabaseUnavailable, DuplicateKey
 from omdb.ids import from_bin, to_bin
 
 log = get_logger("checkout")
@@ -231,7 +231,7 @@ def _place_order(customer_id: str, address_id, courier_code: str, idempotency_ke
             return _replay(existing, fingerprint)
         raise
     snap = _open_payment(order_id, lines, freight_cost, courier_code, customer)
-    _store_payment_page(customer_id, order_id, lines, snap).run()
+    _store_payment_page_or_cancel(customer_id, order_id, lines, snap).run()
     return {"token": snap["token"], "redirect_url": snap["redirect_url"], "order_id": order_id}
 
 
@@ -281,6 +281,43 @@ def _open_payment(order_id: int, lines: list[dict], freight_cost: int, courier_c
         ).after.run()
         raise BadGateway("the payment provider is unavailable, nothing was charged: please try again",
                          code="payment_provider_unavailable") from None
+
+
+def _store_payment_page_or_cancel(customer_id: str, order_id: int, lines: list[dict],
+                                  snap: dict) -> orders.AfterCommit:
+    """The write after the Snap call. A database that does not answer then (every pooled connection lent for
+    ``DB_POOL_TIMEOUT_SECONDS``, a lost connection) would leave the order awaiting payment without a page — the
+    customer, answered 503, never saw it — holding its stock for the whole payment window. So the write is tried once
+    more (both steps are idempotent: the mail is recorded once per event, the cart delete repeats harmlessly); if it
+    fails again the order is cancelled (reservation released, no mail) and its Snap transaction expired, and the
+    customer gets the 503 to try again. If even the cancel cannot be written, the expiry sweep cancels the order
+    once it has been without a page for ``ABANDONED_AFTER`` (``expire_unpaid``)."""
+    try:
+        return _store_payment_page(customer_id, order_id, lines, snap)
+    except DatabaseUnavailable as exc:
+        log.warning("storing the payment page of order %s failed (%s), trying again", order_id, type(exc).__name__)
+    try:
+        return _store_payment_page(customer_id, order_id, lines, snap)
+    except DatabaseUnavailable as exc:
+        log.warning("storing the payment page of order %s failed again (%s), cancelling it", order_id,
+                    type(exc).__name__)
+        _abandon(order_id)
+        raise
+
+
+def _abandon(order_id: int) -> None:
+    """Cancel an order whose checkout could not be completed (best effort: the sweep is the backstop)."""
+    try:
+        moved = db.run_in_transaction(lambda tx: orders.move(
+            tx, order_id, orders.CANCELLED, actor_type=orders.SYSTEM, note="checkout could not be completed",
+            expect_from=(orders.AWAITING_PAYMENT,), mail=False,
+            updates={"status_description": "the checkout could not be completed, nothing was charged"}))
+    except (DatabaseError, orders.IllegalTransition) as exc:
+        log.error("could not cancel order %s after its checkout failed (%s); the expiry sweep will", order_id,
+                  type(exc).__name__)
+        return
+    _expire_at_midtrans(order_id)
+    moved.after.run()
 
 
 def _store_payment_page(customer_id: str, order_id: int, lines: list[dict], snap: dict) -> orders.AfterCommit:
@@ -337,22 +374,37 @@ def _expire_at_midtrans(order_id: int) -> None:
         log.warning("could not expire the Midtrans transaction of order %s: %s", order_id, exc)
 
 
+# an order still without its payment page this long after it was written was abandoned by its checkout (a checkout
+# holds its account's lock for at most 60 s)
+ABANDONED_AFTER = timedelta(minutes=10)
+
+
 def expire_unpaid(now: datetime | None = None, *, batch: int = 200) -> int:
     """Cancel every order still awaiting payment after its window and release its stock. Idempotent and safe
     next to the webhook: each order is moved under its row lock by the state machine, so a settlement racing this
     job ends in exactly one outcome (if the payment wins, the order is paid; if expiry wins, a late payment is
     recorded and flagged for refund). Returns the number of orders expired now."""
     now = (now or datetime.now(timezone.utc)).replace(tzinfo=None)
-    candidates = db.query("SELECT id FROM orders WHERE status = %s AND payment_expires_at < %s ORDER BY id LIMIT %s",
-                          (orders.AWAITING_PAYMENT, now, batch))
+    abandoned = now - ABANDONED_AFTER
+    candidates = db.query("SELECT id FROM orders WHERE status = %s AND (payment_expires_at < %s OR"
+                          " (payment_token IS NULL AND created_at < %s)) ORDER BY id LIMIT %s",
+                          (orders.AWAITING_PAYMENT, now, abandoned, batch))
     expired = 0
     for row in candidates:
         order_id = int(row["id"])
 
         def cancel_if_still_expired(tx, order_id=order_id):
             row = orders.lock_order(tx, order_id)
-            if row["status"] != orders.AWAITING_PAYMENT or row["payment_expires_at"] >= now:
+            if row["status"] != orders.AWAITING_PAYMENT:
                 return None
+            if row["payment_expires_at"] >= now:
+                if row["payment_token"] is not None or row["created_at"] >= abandoned:
+                    return None
+                # a checkout that never stored its payment page (its after-Snap write and cancel both failed)
+                return orders.move(tx, order_id, orders.CANCELLED, actor_type=orders.SYSTEM, locked=row,
+                                   note="checkout could not be completed", mail=False,
+                                   updates={"status_description": "the checkout could not be completed, nothing "
+                                                                  "was charged"}).after
             return orders.move(tx, order_id, orders.CANCELLED, actor_type=orders.SYSTEM,
                                note="payment window expired", locked=row, reason="the payment window expired",
                                updates={"transaction_status": "expire",

@@ -187,6 +187,8 @@ def update_staff(staff_id: int, *, name=None, password=None, roles: dict | None 
     demoted = any(bool(row[r]) and roles.get(r) is False for r in ROLES)
     if demoted or password is not None:
         sessions.revoke_user(KIND, str(staff_id))
+    if password is not None:  # a new password: every client's failed logins at the old one are moot
+        ratelimit.account_recovered("staff-login", ratelimit.canonical_name(row["username"]))
     if values:
         staffroles.publish(staff_id)  # live roles: the next request of this member sees the change
     return get_staff(staff_id)
@@ -218,8 +220,8 @@ def _active_by_username(username: str) -> dict | None:
 
 
 def _set_password(row: dict, password: str) -> None:
-    """A new password by a recovery path: every session ends, pending codes die, and the failed-login ceiling of
-    the account is cleared (its owner proved control another way)."""
+    """A new password by a recovery path: every session ends, pending codes die, and the account's failed-login
+    counters are cleared, every client's and the ceiling's (its owner proved control another way)."""
     staff_id = int(row["id"])
     db.execute("UPDATE staffs SET hashed_password = %s, updated_at = UTC_TIMESTAMP(3) WHERE id = %s",
                (passwords.hash_password(password), staff_id))

@@ -82,7 +82,9 @@ def reset(bucket: str, subject: str) -> None:
 #     owner's right password from their own device gets in, whatever strangers elsewhere send. (A flat refusal let
 #     24 wrong passwords an hour from 4 addresses keep any account, the super admin included, closed for good.)
 # A successful login clears its own account+client counter (not the global one: an attacker's failures from other
-# addresses keep counting).
+# addresses keep counting). A new password (a completed reset, a change, the operator's reset) clears all of them,
+# every client's included: the owner proved control of the account, and guesses at the old password are moot. The
+# account+client keys are digests, so each account keeps the set of its clients' keys (``_clients_key``).
 
 SLOWDOWN_BASE_SECONDS = 2
 
@@ -109,6 +111,10 @@ def _pair(account: str, ip: str) -> str:
 
 def _last_key(bucket: str, account: str) -> str:
     return _key(f"{bucket}-acct-last", account)
+
+
+def _clients_key(bucket: str, account: str) -> str:
+    return _key(f"{bucket}-acct-clients", account)
 
 
 def check_login(bucket: str, account: str, ip: str) -> None:
@@ -143,13 +149,17 @@ def login_failed(bucket: str, account: str, ip: str) -> None:
 
     window, _, _, global_window, _ = _login_limits()
 
+    pair_key, clients_key = _key(f"{bucket}-acct-ip", _pair(account, ip)), _clients_key(bucket, account)
+
     def run(c):
         pipe = c.pipeline(transaction=True)
-        for key, win in ((_key(f"{bucket}-acct-ip", _pair(account, ip)), window),
-                         (_key(f"{bucket}-acct", account), global_window), (_key(f"{bucket}-ip", ip), window)):
+        for key, win in ((pair_key, window), (_key(f"{bucket}-acct", account), global_window),
+                         (_key(f"{bucket}-ip", ip), window)):
             pipe.incr(key)
             pipe.expire(key, win, nx=True)
         pipe.set(_last_key(bucket, account), f"{time.time():.3f}", ex=global_window)
+        pipe.sadd(clients_key, pair_key)  # outlives each member: a member's key expires within a window of its add
+        pipe.expire(clients_key, window)
         pipe.execute()
 
     kv.required(run)
@@ -160,6 +170,12 @@ def login_succeeded(bucket: str, account: str, ip: str) -> None:
 
 
 def account_recovered(bucket: str, account: str) -> None:
-    """The owner proved control of the account another way (password reset): clear its global counter."""
-    reset(f"{bucket}-acct", account)
-    reset(f"{bucket}-acct-last", account)
+    """The account has a new password (reset, change, operator): clear every failed-login counter of the account —
+    each client's, and the global ceiling with its delay (the per-client-IP counters over all accounts stay)."""
+    clients_key = _clients_key(bucket, account)
+
+    def run(c):
+        keys = [*c.smembers(clients_key), clients_key, _key(f"{bucket}-acct", account), _last_key(bucket, account)]
+        c.delete(*keys)
+
+    kv.required(run)

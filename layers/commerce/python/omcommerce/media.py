@@ -26,25 +26,31 @@ MAX_PRODUCT_IMAGES = 10
 # a presigned upload holds one of its product's image slots from the presign until it is converted (or, if the
 # client never uploads, for this long: the presigned POST itself expires after 15 minutes)
 RESERVATION_SECONDS = 3600
-_local = threading.local()
+_s3 = None
+_s3_lock = threading.Lock()
 
 
 def s3():
-    client = getattr(_local, "s3", None)
-    if client is None:
-        import boto3
-        from botocore.config import Config
-        from botocore.exceptions import BotoCoreError, ClientError
+    """The process's S3 client, made on first use (a function that never touches S3 never imports boto3). One per
+    process: boto3 clients are thread-safe, and the container's 128 threads per process would otherwise each build
+    their own (tens of ms and a few MB each); its HTTP pool keeps up to 32 connections for them."""
+    global _s3
+    if _s3 is None:
+        with _s3_lock:  # making a client on boto3's default session is not thread-safe
+            if _s3 is None:
+                import boto3
+                from botocore.config import Config
+                from botocore.exceptions import BotoCoreError, ClientError
 
-        from omcore.errors import register
+                from omcore.errors import register
 
-        # object storage down or refusing: a clean 503, never a 500
-        register(BotoCoreError, 503, "image storage temporarily unavailable, please retry")
-        register(ClientError, 503, "image storage temporarily unavailable, please retry")
+                # object storage down or refusing: a clean 503, never a 500
+                register(BotoCoreError, 503, "image storage temporarily unavailable, please retry")
+                register(ClientError, 503, "image storage temporarily unavailable, please retry")
 
-        client = boto3.client("s3", config=Config(connect_timeout=3, read_timeout=20, retries={"max_attempts": 3}))
-        _local.s3 = client
-    return client
+                _s3 = boto3.client("s3", config=Config(connect_timeout=3, read_timeout=20, max_pool_connections=32,
+                                                       retries={"max_attempts": 3}))
+    return _s3
 
 
 def max_bytes() -> int:

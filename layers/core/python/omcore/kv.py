@@ -14,8 +14,13 @@ connection factories; the wire is ``omcore.resp`` (one connection, parsed by hir
   (default: the main ``REDIS_DB``). A server with ``maxmemory`` and ``noeviction`` is refused as a cache unless
   ``CACHE_ALLOW_NOEVICTION`` is set (``omcore.nearcache``). Hot public reads also use the near cache.
 
-Connection factories (one place, so a pool can replace them): ``_lean_connection(settings, tracking)`` makes every
-lean connection; ``_lean_main()`` is the main Redis's, ``cache_client()`` the cache's; ``client()`` makes redis-py's.
+Connection factories: ``_lean_connection(settings, tracking)`` makes every lean connection; ``_main_pool()`` lends
+the main Redis's (a ``resp.Pool``: at most ``REDIS_POOL_SIZE`` per process, a caller that finds them all lent waits
+``REDIS_POOL_TIMEOUT_SECONDS``, then 503); ``cache_client()`` is the cache's — one per process, because it holds the
+near cache and its one invalidation channel, and a caller waits at most ``REDIS_POOL_TIMEOUT_SECONDS`` for it (then a
+cache miss); ``client()`` makes redis-py's. On Lambda (one request per process) the pool makes one connection and
+nobody ever waits; on the container's threads the waits are bounded, so a Redis that stops answering costs each
+request at most the pool wait plus one read timeout, not every earlier waiter's timeout in turn.
 """
 from __future__ import annotations
 
@@ -27,13 +32,13 @@ from . import config, snapstart
 from .log import get_logger
 from .nearcache import CacheConnection, CacheRefused  # noqa: F401 (callers use kv.CacheRefused)
 from .redismain import MainConnection
-from .resp import RedisFailure
+from .resp import Pool, RedisFailure
 
 log = get_logger("kv")
 
 _client = None
 _cache = None
-_main_lean = None
+_main_pool_ = None
 _lock = threading.Lock()
 _cache_outage_logged = False
 
@@ -137,18 +142,31 @@ def cache_client() -> CacheConnection:
     if _cache is None:
         with _lock:
             if _cache is None:
-                _cache = _lean_connection(cache_settings(), config.get_bool("CACHE_NEAR", True))
+                conn = _lean_connection(cache_settings(), config.get_bool("CACHE_NEAR", True))
+                conn.wait_timeout = config.get_int("REDIS_POOL_TIMEOUT_SECONDS")
+                _cache = conn
     return _cache
 
 
-def _lean_main() -> MainConnection:
-    """The main Redis over the lean client (``required``, ``required_get``, readiness)."""
-    global _main_lean
-    if _main_lean is None:
+def _main_pool() -> Pool:
+    """The main Redis's lean connections of this process (``required``, ``required_get``, readiness)."""
+    global _main_pool_
+    if _main_pool_ is None:
         with _lock:
-            if _main_lean is None:
-                _main_lean = _lean_connection(_main_settings(), tracking=False, main=True)
-    return _main_lean
+            if _main_pool_ is None:
+                settings = _main_settings()
+                _main_pool_ = Pool(lambda: _lean_connection(settings, tracking=False, main=True),
+                                   config.get_int("REDIS_POOL_SIZE"), config.get_int("REDIS_POOL_TIMEOUT_SECONDS"))
+    return _main_pool_
+
+
+def _lean_main() -> MainConnection:
+    """One lean connection of the main pool, returned to it at once (tests compare it with redis-py's answers;
+    a connection is thread-safe on its own). Code goes through ``required``."""
+    pool = _main_pool()
+    conn = pool.acquire()
+    pool.release(conn)
+    return conn
 
 
 def required_get(*keys: str):
@@ -161,7 +179,7 @@ def required(fn, *args, **kwargs):
     """Run ``fn(conn, ...)`` with the main Redis's lean connection (redis-py's API subset,
     ``omcore.redismain``); a Redis failure becomes ``RedisUnavailable`` (HTTP 503)."""
     try:
-        return fn(_lean_main(), *args, **kwargs)
+        return _main_pool().run(fn, *args, **kwargs)
     except RedisFailure as exc:
         log.log(logging.WARNING, "redis unavailable: %s", str(exc)[:80])
         raise RedisUnavailable(str(exc)[:80]) from None
@@ -169,16 +187,16 @@ def required(fn, *args, **kwargs):
 
 def ping() -> bool:
     """The main Redis answers (readiness); raises ``RedisFailure`` otherwise."""
-    return _lean_main().ping()
+    return _main_pool().run(lambda c: c.ping())
 
 
 def reset_client() -> None:
     """Forget every client and the near cache (tests that point at another server)."""
-    global _client, _cache, _main_lean
+    global _client, _cache, _main_pool_
     with _lock:
-        if _main_lean is not None:
-            _main_lean.close()
-            _main_lean = None
+        if _main_pool_ is not None:
+            _main_pool_.close()
+            _main_pool_ = None
         if _client is not None:
             try:
                 _client.close()

@@ -116,7 +116,7 @@ class CacheConnection(Connection):
     def get(self, key: str, near: bool = False):
         if not near:
             return self.execute("GET", key)
-        with self._lock:
+        with self.held():
             if self.tracking and self._sock is not None and self._pid == os.getpid():
                 try:
                     self._drain()
@@ -138,7 +138,7 @@ class CacheConnection(Connection):
             return value
 
     def set(self, key: str, value: str, ex: int):
-        with self._lock:
+        with self.held():
             self.near.pop(key, None)  # Redis also pushes its invalidation to this connection (no NOLOOP)
             return self.execute("SET", key, value, "EX", int(ex))
 
@@ -148,7 +148,7 @@ class CacheConnection(Connection):
         tracking connection. Without it, the writer's own reply can leave a few microseconds before the pushes
         (more on a starved machine), and a reader acting on the writer's answer inside that gap would see the old
         entry. Writes are rare next to reads; one more round trip for them buys "visible at once"."""
-        with self._lock:
+        with self.held():
             for key in keys:
                 self.near.pop(key, None)
             deleted = self.execute("DEL", *keys)
@@ -170,6 +170,6 @@ class CacheConnection(Connection):
                 return
 
     def flushdb(self):
-        with self._lock:
+        with self.held():
             self._forget_all()
             return self.execute("FLUSHDB")

@@ -6,7 +6,8 @@ Redis). redis-py costs 90–130 ms to import (it pulls in asyncio, its cluster, 
 ``hiredis`` (the Redis project's C parser: RESP2 and RESP3 with push messages, ~1 ms to import, 5–45× faster per
 reply than the parser in Python this replaced; docs/benchmarks.md).
 
-A connection is thread-safe (one lock held for one round trip), reconnects after a fork (a child never uses or
+A connection is thread-safe (one lock held for one round trip; ``wait_timeout`` bounds how long a caller waits for
+it, where threads share one connection), reconnects after a fork (a child never uses or
 closes its parent's socket) and after a failure, and sends the whole handshake (HELLO/AUTH, SELECT, whatever the
 subclass adds) in one round trip. Every failure — connection, timeout, protocol, an error reply — is
 ``RedisFailure``; the callers decide what it means (``omcore.kv``: a 503 for the main Redis, a cache miss for the
@@ -46,6 +47,26 @@ def pack(args) -> bytes:
     return hiredis.pack_command(tuple(_arg(a) for a in args))
 
 
+class Busy(RedisFailure):
+    """No connection was free within the wait limit (``Pool``, ``Connection.wait_timeout``)."""
+
+
+class _Held:
+    __slots__ = ("lock", "timeout")
+
+    def __init__(self, conn):
+        self.lock, self.timeout = conn._lock, conn.wait_timeout
+
+    def __enter__(self):
+        if self.timeout is None:
+            self.lock.acquire()
+        elif not self.lock.acquire(timeout=self.timeout):
+            raise Busy("redis connection busy")
+
+    def __exit__(self, *exc):
+        self.lock.release()
+
+
 class Connection:
     """One RESP connection (see the module docstring). ``resp3=True`` speaks RESP3 (HELLO 3), needed for push
     messages; servers without it (Redis < 6) fall back to RESP2 and ``self.resp3`` says which one is in use."""
@@ -60,6 +81,13 @@ class Connection:
         self._reader = None
         self._heard = 0.0  # monotonic time of the last bytes read from the connection
         self._lock = threading.RLock()
+        # None: wait for the lock as long as it takes (one request per process, as on Lambda); seconds: a caller
+        # that cannot have the connection within that long gets ``Busy`` (threads sharing one connection)
+        self.wait_timeout: float | None = None
+
+    def held(self):
+        """``with conn.held():`` holds the connection's lock (reentrant), taken within ``wait_timeout``."""
+        return _Held(self)
 
     # -- what subclasses add
 
@@ -208,7 +236,7 @@ class Connection:
         values unless ``raise_errors``); one reconnect-and-retry after a broken connection, as redis-py's
         one retry."""
         data = b"".join(pack(c) for c in commands)
-        with self._lock:
+        with self.held():
             for attempt in (0, 1):
                 try:
                     self._ensure()
@@ -224,3 +252,63 @@ class Connection:
                 if isinstance(reply, ErrorReply):
                     raise RedisFailure(str(reply)[:120])
         return replies
+
+
+class Pool:
+    """At most ``size`` connections made by ``factory()``, each lent to one caller at a time (the container's
+    threads; on Lambda one request per process makes and reuses one). A caller that finds them all lent waits up to
+    ``timeout`` seconds, then gets ``Busy``: against a Redis that stops answering, every waiter's wait is bounded by
+    the pool's timeout instead of queuing for one connection and paying each holder's read timeout in turn."""
+
+    def __init__(self, factory, size: int, timeout: float):
+        self._factory = factory
+        self.size = max(1, size)
+        self.timeout = timeout
+        self._idle: list = []
+        self._made = 0
+        self._pid = os.getpid()
+        self._cond = threading.Condition(threading.Lock())
+
+    def acquire(self):
+        with self._cond:
+            if self._pid != os.getpid():  # a forked child: the parent's connections are not ours (they reconnect)
+                self._idle, self._made, self._pid = [], 0, os.getpid()
+            deadline = None
+            while not self._idle and self._made >= self.size:
+                if deadline is None:
+                    deadline = time.monotonic() + self.timeout
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise Busy("no redis connection free")
+                self._cond.wait(remaining)
+            if self._idle:
+                return self._idle.pop()  # the most recently used: warm, and one connection when one suffices
+            self._made += 1
+        try:
+            return self._factory()
+        except BaseException:
+            with self._cond:
+                self._made -= 1
+                self._cond.notify()
+            raise
+
+    def release(self, conn) -> None:
+        with self._cond:
+            if self._pid != os.getpid():
+                return
+            self._idle.append(conn)
+            self._cond.notify()
+
+    def run(self, fn, *args, **kwargs):
+        """``fn(conn, *args, **kwargs)`` with a lent connection."""
+        conn = self.acquire()
+        try:
+            return fn(conn, *args, **kwargs)
+        finally:
+            self.release(conn)
+
+    def close(self) -> None:
+        with self._cond:
+            idle, self._idle, self._made = self._idle, [], 0
+        for conn in idle:
+            conn.close()

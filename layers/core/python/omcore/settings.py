@@ -140,9 +140,11 @@ SETTINGS: tuple[Setting, ...] = (
       REDIS),
     S("REDIS_CONNECT_TIMEOUT_MS", "int", 1000, ALL, "Redis connect timeout", REDIS),
     S("REDIS_TIMEOUT_MS", "int", 1000, ALL, "Redis command timeout", REDIS),
-    S("REDIS_POOL_SIZE", "int", 16, ALL, "main-Redis (redis-py) connections per process at most", REDIS),
+    S("REDIS_POOL_SIZE", "int", 16, ALL,
+      "main-Redis connections per process at most (the lean pool's, and redis-py's for tools)", REDIS),
     S("REDIS_POOL_TIMEOUT_SECONDS", "int", 5, ALL,
-      "seconds a request waits for a free main-Redis connection of its process before a 503", REDIS),
+      "seconds a request waits for a free main-Redis connection of its process before a 503 (and for the "
+      "process's cache connection before a cache miss)", REDIS),
     # -- authentication
     S("JWT_KEY_CUSTOMER", "str", REQUIRED, CUSTOMER, "HS256 secret of customer (and registration) tokens", AUTH,
       secret=True, aws=Ssm()),
