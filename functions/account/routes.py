@@ -10,6 +10,7 @@ from omcore.spec import (
     NUMBER,
     STRING,
     Spec,
+    any_of,
     anything,
     arr,
     choice,
@@ -19,7 +20,6 @@ from omcore.spec import (
     integer,
     nullable,
     obj,
-    one_of,
     page_of,
     paged,
     paging,
@@ -186,7 +186,7 @@ def _address_fields(body: dict, required: bool) -> dict:
 
 @routes.route("/api/v1/customer/address", methods=["GET"], guard=guards.customer, body=Spec(),
               query=query_id(required=False),
-              responses={200: one_of(arr(ADDRESS_LINE), ADDRESS)})
+              responses={200: any_of(arr(ADDRESS_LINE), ADDRESS)})
 def get_address(req):
     """All addresses, or one with ?id= (with area_id, shipping_area, postal_code).
 
@@ -237,7 +237,7 @@ def delete_address(req):
 
 @routes.route("/api/v1/customer/wishlist", methods=["GET"], guard=guards.customer, body=Spec(),
               query=query_id(required=False),
-              responses={200: one_of(arr(CARD), obj("state", state=BOOLEAN))})
+              responses={200: any_of(arr(CARD), obj("state", state=BOOLEAN))})
 def get_wishlist(req):
     """The wishlist as product cards, or {state} for one product with ?id=.
 
@@ -333,7 +333,7 @@ def delete_review(req):
 
 @routes.route("/api/v1/customer/order", methods=["GET"], guard=guards.customer, body=Spec(),
               query=Spec(integer("id", required=False, min=1, max=ORDER_ID_MAX), *paging()),
-              responses={200: one_of(arr(ORDER_LINE), ORDER)})
+              responses={200: any_of(arr(ORDER_LINE), ORDER)})
 def get_order(req):
     """Order history (oldest first, or newest first with page/page_size), or one order's detail with ?id=.
 

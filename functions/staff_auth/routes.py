@@ -6,6 +6,7 @@ from omcore.spec import (
     INTEGER,
     STRING,
     Spec,
+    any_of,
     anything,
     arr,
     boolean,
@@ -13,7 +14,6 @@ from omcore.spec import (
     integer,
     nullable,
     obj,
-    one_of,
     query_id,
     text,
 )
@@ -125,7 +125,7 @@ def me(req):
 
 @routes.route("/api/v1/staff/console/staff", methods=["GET"], guard=sys_admin, body=Spec(),
               query=query_id(integer, required=False, min=1, max=STAFF_ID_MAX),
-              responses={200: one_of(STAFF, arr(STAFF))})
+              responses={200: any_of(STAFF, arr(STAFF))})
 def get_staff(req):
     """List every staff member (soft-deleted ones marked), or one with ?id=.
 

@@ -326,9 +326,9 @@ def map_of(values: dict) -> dict:
     return {"type": "object", "additionalProperties": values}
 
 
-def one_of(*schemas: dict) -> dict:
-    """An answer of one of several shapes (one object with ``?id=``, else the list)."""
-    return {"oneOf": list(schemas)}
+def any_of(*schemas: dict) -> dict:
+    """An answer of one of several shapes (one object with ``?id=``, else the list; an empty list may fit two)."""
+    return {"anyOf": list(schemas)}
 
 
 def nullable(schema: dict) -> dict:
