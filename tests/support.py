@@ -10,6 +10,7 @@ import re
 import uuid
 
 from chalice.test import Client
+
 from contracts import checker
 
 
