@@ -104,14 +104,14 @@ def _digest(text: str) -> str:
 # -- connection -----------------------------------------------------------------------------------------------------
 
 def _connect(database: bool = True) -> pymysql.connections.Connection:
-    host, port = config.get("DB_HOST"), config.get_int("DB_PORT")  # a missing host is named first
+    host, port = config.get("DB_HOST"), config.get_int("DB_PORT", 3306)  # a missing host is named first
     user = config.get("MIGRATE_DB_USER", "") or config.get("DB_USER")
     password = config.get("MIGRATE_DB_PASS", "") if config.get("MIGRATE_DB_USER", "") else config.get("DB_PASS", "")
     ca = config.get("DB_SSL_CA", "")
     return pymysql.connect(host=host, port=port, user=user,
                            password=password, database=config.get("DB_NAME") if database else None,
                            charset="utf8mb4", autocommit=True, cursorclass=pymysql.cursors.DictCursor,
-                           connect_timeout=config.get_int("DB_CONNECT_TIMEOUT"),
+                           connect_timeout=config.get_int("DB_CONNECT_TIMEOUT", 3),
                            ssl={"ca": ca} if ca else None)
 
 
@@ -151,7 +151,7 @@ def applied_versions(conn=None) -> dict[str, str]:
 # -- one statement --------------------------------------------------------------------------------------------------
 
 def _with_lock_retries(conn, statement: str, version: str) -> None:
-    retries = config.get_int("MIGRATE_LOCK_RETRIES")
+    retries = config.get_int("MIGRATE_LOCK_RETRIES", 5)
     for attempt in range(retries + 1):
         try:
             _run(conn, statement)
@@ -203,7 +203,7 @@ def _check_rules(version: str, sql: str, statements: list[str]) -> None:
 
 
 def _session_settings(conn) -> None:
-    seconds = config.get_int("MIGRATE_LOCK_WAIT_SECONDS")
+    seconds = config.get_int("MIGRATE_LOCK_WAIT_SECONDS", 5)
     _run(conn, "SET SESSION lock_wait_timeout = %s", (seconds,))
     _run(conn, "SET SESSION innodb_lock_wait_timeout = %s", (seconds,))
     _run(conn, "SET time_zone = '+00:00'")
