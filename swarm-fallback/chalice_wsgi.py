@@ -103,8 +103,8 @@ class ChaliceWSGI:
         self.app = app
         self.matcher = RouteMatcher(list(app.routes))
         self.binary_types = list(app.api.binary_types)
-        self.max_body = max_body if max_body is not None else config.get_int("MAX_BODY_BYTES", 16 * 1024 * 1024)
-        self.trusted_hops = trusted_hops if trusted_hops is not None else config.get_int("TRUSTED_PROXY_HOPS", 0)
+        self.max_body = max_body if max_body is not None else config.get_int("MAX_BODY_BYTES")
+        self.trusted_hops = trusted_hops if trusted_hops is not None else config.get_int("TRUSTED_PROXY_HOPS")
         self.trusted_proxies = parse_proxy_list(config.get("FORWARDED_ALLOW_IPS", DEFAULT_FORWARDED_ALLOW_IPS)
                                                 if forwarded_allow_ips is None else forwarded_allow_ips)
         self.usercontent = usercontent

@@ -13,7 +13,7 @@ from omdb.errors import DatabaseError, DatabaseUnavailable
 
 
 def main() -> int:
-    deadline = time.monotonic() + config.get_int("MIGRATE_WAIT_SECONDS", 180)
+    deadline = time.monotonic() + config.get_int("MIGRATE_WAIT_SECONDS")
     said = False
     while True:
         try:

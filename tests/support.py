@@ -11,6 +11,8 @@ import uuid
 
 from chalice.test import Client
 
+from contracts import checker
+
 
 class Resp:
     def __init__(self, raw):
@@ -87,6 +89,7 @@ class ApiClient:
         self._http = _HttpTransport(base) if base else None
         self.cookies: dict[str, str] = {}
         self.user_agent = "pytest-browser/1.0"
+        self.contracts = checker()
 
     def __enter__(self):
         if self._client is not None:
@@ -109,6 +112,8 @@ class ApiClient:
         transport = self._http if self._http is not None else self._client.http
         raw = getattr(transport, method.lower())(path, headers=hdrs, body=body or b"")
         resp = Resp(raw)
+        if self.contracts is not None:
+            self.contracts.check(method, path, resp)
         for line in resp.set_cookies:
             self._store(line)
         return resp

@@ -5,9 +5,14 @@ from omauth import guards
 from omcore.errors import BadRequest
 from omcore.http import Reply, Routes
 from omcore.spec import (
+    BOOLEAN,
+    INTEGER,
+    NUMBER,
     STRING,
     Spec,
+    any_of,
     anything,
+    arr,
     choice,
     custom,
     date,
@@ -69,6 +74,38 @@ PROFILE = obj("email", "phone_number", "first_name", "last_name", "birth_date", 
               phone_number=STRING, first_name=STRING, last_name=STRING, birth_date=nullable(STRING), gender=STRING)
 
 
+PENDING_PROFILE = {**PROFILE, "required": PROFILE["required"] + ["pending_email"],
+                   "properties": {**PROFILE["properties"], "pending_email": STRING}}
+EMPTY = obj()
+
+# ---- answers of the other parts
+ADDRESS_LINE = obj("id", "label", "full_address", "note", "recipient_name", "phone_number", id=STRING, label=STRING,
+                   full_address=STRING, note=STRING, recipient_name=STRING, phone_number=STRING)
+ADDRESS = {**ADDRESS_LINE, "required": ADDRESS_LINE["required"] + ["shipping_area", "area_id", "postal_code"],
+           "properties": {**ADDRESS_LINE["properties"], "shipping_area": nullable(STRING), "area_id": INTEGER,
+                          "postal_code": nullable(STRING)}}
+CARD = obj("id", "name", "price", "image", "rating", "sold", id=STRING, name=STRING, price=INTEGER, image=STRING,
+           rating=NUMBER, sold=INTEGER)
+REVIEW = obj("id", "product_id", "product_name", "product_image", "rating", "review", "created_at", id=STRING,
+             product_id=STRING, product_name=STRING, product_image=STRING, rating=INTEGER, review=STRING,
+             created_at=STRING)
+ORDER_LINE = obj("id", "created_at", "gross_amount", "status", "item_count", "image", "product_name", "reviewed",
+                 id=INTEGER, created_at=STRING, gross_amount=INTEGER, status=STRING, item_count=INTEGER, image=STRING,
+                 product_name=STRING, reviewed=BOOLEAN)
+ORDER_ITEM = obj("order_id", "id", "name", "price", "image", "quantity", "reviewed", order_id=INTEGER, id=STRING,
+                 name=STRING, price=INTEGER, image=STRING, quantity=INTEGER, reviewed=BOOLEAN)
+SHIPPED_TO = obj("recipient_name", "phone_number", "full_address", "shipping_area", "postal_code",
+                 recipient_name=STRING, phone_number=STRING, full_address=STRING, shipping_area=nullable(STRING),
+                 postal_code=nullable(STRING))
+ORDER = obj("id", "status", "status_description", "payment_type", "created_at", "item_list", "courier",
+            "tracking_code", "address_detail", "item_cost", "shipping_cost", "total_cost", "status_history",
+            id=INTEGER, status=STRING, status_description=STRING, payment_type=STRING, created_at=STRING,
+            item_list=arr(ORDER_ITEM), courier=nullable(STRING), tracking_code=STRING, address_detail=SHIPPED_TO,
+            item_cost=INTEGER, shipping_cost=INTEGER, total_cost=INTEGER,
+            status_history=arr(obj("status", "at", status=STRING, at=STRING)),
+            payment_url={"type": "string", "description": "only while the order can still be paid"})
+
+
 @routes.route("/api/v1/customer/profile", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec(),
               responses={200: PROFILE})
 def get_profile(req):
@@ -88,7 +125,8 @@ PROFILE_CHANGES = ("first_name", "last_name", "phone_number", "birth_date", "gen
               body=Spec(text("first_name", required=False, max_len=50), text("last_name", required=False, max_len=50),
                         text("phone_number", required=False, max_len=16, then=_phone),
                         date("birth_date", required=False, then=plausible_birth_date), choice("gender", GENDERS, required=False, blank=True),
-                        email("email", required=False)))
+                        email("email", required=False)),
+              responses={200: PROFILE, 202: PENDING_PROFILE})
 def patch_profile(req):
     """Partial update; a new email answers 202 and mails a code to it (confirm with POST email-change).
 
@@ -108,7 +146,8 @@ def patch_profile(req):
 
 
 @routes.route("/api/v1/customer/email-change", methods=["POST"], guard=guards.customer, query=Spec(),
-              body=Spec(anything("code", ONE_TIME_CODE)))
+              body=Spec(anything("code", ONE_TIME_CODE)),
+              responses={200: PROFILE})
 def confirm_email(req):
     """Confirm a new email address with the code mailed to it.
 
@@ -146,7 +185,8 @@ def _address_fields(body: dict, required: bool) -> dict:
 
 
 @routes.route("/api/v1/customer/address", methods=["GET"], guard=guards.customer, body=Spec(),
-              query=query_id(required=False))
+              query=query_id(required=False),
+              responses={200: any_of(arr(ADDRESS_LINE), ADDRESS)})
 def get_address(req):
     """All addresses, or one with ?id= (with area_id, shipping_area, postal_code).
 
@@ -158,7 +198,8 @@ def get_address(req):
 
 
 @routes.route("/api/v1/customer/address", methods=["POST"], guard=guards.customer, body=_address_spec(True),
-              query=Spec())
+              query=Spec(),
+              responses={200: ADDRESS})
 def post_address(req):
     """Add an address (shipping_area is a shipping_areas id).
 
@@ -169,7 +210,8 @@ def post_address(req):
 
 
 @routes.route("/api/v1/customer/address", methods=["PATCH"], guard=guards.customer,
-              body=_address_spec(False, uuid("id")), query=Spec())
+              body=_address_spec(False, uuid("id")), query=Spec(),
+              responses={200: ADDRESS})
 def patch_address(req):
     """Partial update of an address (absent, null or empty = unchanged).
 
@@ -179,7 +221,8 @@ def patch_address(req):
     return Reply(service.update_address(req.principal.id, req.body["id"], _address_fields(req.body, False)))
 
 
-@routes.route("/api/v1/customer/address", methods=["DELETE"], guard=guards.customer, body=Spec(), query=query_id())
+@routes.route("/api/v1/customer/address", methods=["DELETE"], guard=guards.customer, body=Spec(), query=query_id(),
+              responses={200: EMPTY})
 def delete_address(req):
     """Delete an address (past orders keep their snapshot).
 
@@ -193,7 +236,8 @@ def delete_address(req):
 # ---- wishlist
 
 @routes.route("/api/v1/customer/wishlist", methods=["GET"], guard=guards.customer, body=Spec(),
-              query=query_id(required=False))
+              query=query_id(required=False),
+              responses={200: any_of(arr(CARD), obj("state", state=BOOLEAN))})
 def get_wishlist(req):
     """The wishlist as product cards, or {state} for one product with ?id=.
 
@@ -204,7 +248,8 @@ def get_wishlist(req):
     return Reply(service.wishlist(req.principal.id), headers=NO_STORE)
 
 
-@routes.route("/api/v1/customer/wishlist", methods=["POST"], guard=guards.customer, body=Spec(), query=query_id())
+@routes.route("/api/v1/customer/wishlist", methods=["POST"], guard=guards.customer, body=Spec(), query=query_id(),
+              responses={200: EMPTY})
 def post_wishlist(req):
     """Add ?id= to the wishlist.
 
@@ -216,7 +261,8 @@ def post_wishlist(req):
     return Reply({})
 
 
-@routes.route("/api/v1/customer/wishlist", methods=["DELETE"], guard=guards.customer, body=Spec(), query=query_id())
+@routes.route("/api/v1/customer/wishlist", methods=["DELETE"], guard=guards.customer, body=Spec(), query=query_id(),
+              responses={200: EMPTY})
 def delete_wishlist(req):
     """Remove ?id= from the wishlist.
 
@@ -229,7 +275,8 @@ def delete_wishlist(req):
 
 # ---- reviews
 
-@routes.route("/api/v1/customer/order-review", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec())
+@routes.route("/api/v1/customer/order-review", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec(),
+              responses={200: arr(REVIEW)})
 def get_reviews(req):
     """The customer's own reviews.
 
@@ -240,7 +287,8 @@ def get_reviews(req):
 
 @routes.route("/api/v1/customer/order-review", methods=["POST"], guard=guards.customer, query=Spec(),
               body=Spec(integer("order_id", min=1, max=ORDER_ID_MAX, description="the order item's id"),
-                        integer("rating", min=1, max=5), text("review", required=False, max_len=255)))
+                        integer("rating", min=1, max=5), text("review", required=False, max_len=255)),
+              responses={201: obj("id", id=STRING)})
 def post_review(req):
     """Review a delivered order item ({order_id: order item id, rating 1..5, review?}).
 
@@ -255,7 +303,8 @@ def post_review(req):
 
 @routes.route("/api/v1/customer/order-review", methods=["PATCH"], guard=guards.customer, query=Spec(),
               body=Spec(uuid("id"), integer("rating", required=False, min=1, max=5),
-                        text("review", required=False, max_len=255, allow_empty=True)))
+                        text("review", required=False, max_len=255, allow_empty=True)),
+              responses={200: EMPTY})
 def patch_review(req):
     """Edit one of the customer's reviews ({id, rating?, review?}).
 
@@ -268,7 +317,8 @@ def patch_review(req):
 
 
 @routes.route("/api/v1/customer/order-review", methods=["DELETE"], guard=guards.customer, body=Spec(),
-              query=query_id())
+              query=query_id(),
+              responses={200: EMPTY})
 def delete_review(req):
     """Delete one of the customer's reviews (?id=).
 
@@ -282,7 +332,8 @@ def delete_review(req):
 # ---- orders
 
 @routes.route("/api/v1/customer/order", methods=["GET"], guard=guards.customer, body=Spec(),
-              query=Spec(integer("id", required=False, min=1, max=ORDER_ID_MAX), *paging()))
+              query=Spec(integer("id", required=False, min=1, max=ORDER_ID_MAX), *paging()),
+              responses={200: any_of(arr(ORDER_LINE), ORDER)})
 def get_order(req):
     """Order history (oldest first, or newest first with page/page_size), or one order's detail with ?id=.
 

@@ -51,7 +51,7 @@ def update_profile(customer_id: str, changes: dict, new_email: str | None) -> di
             raise Conflict("phone number already used by another account" if exc.key == "uq_customers_phone"
                            else "conflicts with another account") from None
     if new_email and new_email != current["email"]:
-        wait = codes.throttle("email-change-mail", customer_id, config.get_int("MAIL_THROTTLE_SECONDS", 300) // 5)
+        wait = codes.throttle("email-change-mail", customer_id, config.get_int("MAIL_THROTTLE_SECONDS") // 5)
         if wait:
             raise TooManyRequests("a code was sent moments ago, please wait before asking again", retry_after=wait)
         if db.query_one("SELECT id FROM customers WHERE email = %s", (new_email,)):
@@ -70,17 +70,17 @@ def update_profile(customer_id: str, changes: dict, new_email: str | None) -> di
 
 
 def _code_daily_limit() -> int:
-    return config.get_int("CODE_FAIL_PER_ACCOUNT_DAY", 20)
+    return config.get_int("CODE_FAIL_PER_ACCOUNT_DAY")
 
 
 def confirm_email_change(customer_id: str, family: str | None, code, ip: str) -> dict:
     """Apply a pending email change with its code; then the OLD address is told (what, when, how to recover) and
     every other session of the customer ends (the caller's own, ``family``, stays)."""
-    ratelimit.hit("code-ip", ip, limit=config.get_int("CODE_CHECK_PER_IP", 30),
-                  window=config.get_int("CODE_CHECK_WINDOW_SECONDS", 900),
+    ratelimit.hit("code-ip", ip, limit=config.get_int("CODE_CHECK_PER_IP"),
+                  window=config.get_int("CODE_CHECK_WINDOW_SECONDS"),
                   message="too many verification attempts from your network, please try again later")
     outcome, extra = codes.check("email-change", customer_id, code,
-                                 max_attempts=config.get_int("CODE_MAX_ATTEMPTS", 5), daily_limit=_code_daily_limit())
+                                 max_attempts=config.get_int("CODE_MAX_ATTEMPTS"), daily_limit=_code_daily_limit())
     if outcome == codes.LOCKED:
         raise TooManyRequests("too many wrong codes for this account today, please try again later",
                               retry_after=codes.locked("email-change", customer_id, _code_daily_limit()) or codes.DAY)
@@ -155,7 +155,7 @@ def _check_area(area_id: int) -> None:
 
 def create_address(customer_id: str, fields: dict) -> dict:
     _check_area(fields["shipping_area_refer"])
-    limit = config.get_int("ADDRESS_MAX_PER_CUSTOMER", 20)
+    limit = config.get_int("ADDRESS_MAX_PER_CUSTOMER")
     if db.query_one("SELECT COUNT(*) AS n FROM customer_addresses WHERE customer_refer = %s",
                     (to_bin(customer_id),))["n"] >= limit:
         raise _conflict(f"an account can keep at most {limit} addresses")

@@ -9,6 +9,7 @@ from . import service
 routes = Routes(__name__)
 
 GENDERS = ("male", "female")
+EMPTY = obj()  # the answer carries its news in cookies, or none
 PASSWORD = {"strip": False, "max_len": 200}  # a password is taken as typed
 ONE_TIME_CODE = {"description": "the 6-digit code from the mail (a JSON number or a string of digits)",
                  "oneOf": [{"type": "integer", "minimum": 100000, "maximum": 999999},
@@ -20,7 +21,8 @@ def _session_cookies(login: service.Login) -> list[str]:
                                 login.remember_me, login.refresh_ttl, tokens.access_ttl_seconds())
 
 
-@routes.route("/api/v1/auth/register-1", methods=["POST"], body=Spec(email("email")), query=Spec())
+@routes.route("/api/v1/auth/register-1", methods=["POST"], body=Spec(email("email")), query=Spec(),
+              responses={200: EMPTY})
 def register_1(req):
     """Registration step 1: mail a 6-digit code to the address.
 
@@ -33,7 +35,8 @@ def register_1(req):
 
 
 @routes.route("/api/v1/auth/register-2", methods=["POST"], body=Spec(email("email"), anything("code", ONE_TIME_CODE)),
-              query=Spec())
+              query=Spec(),
+              responses={200: EMPTY})
 def register_2(req):
     """Registration step 2: check the code (a JSON number or a string of digits).
 
@@ -48,7 +51,8 @@ def register_2(req):
 
 @routes.route("/api/v1/auth/register-3", methods=["POST"], query=Spec(),
               body=Spec(email("email"), text("password", **PASSWORD), text("first_name", max_len=50),
-                        text("last_name", max_len=50), date("birth_date", required=False, blank=True, then=plausible_birth_date), choice("gender", GENDERS)))
+                        text("last_name", max_len=50), date("birth_date", required=False, blank=True, then=plausible_birth_date), choice("gender", GENDERS)),
+              responses={200: EMPTY})
 def register_3(req):
     """Registration step 3: create the account (password rule applies).
 
@@ -80,7 +84,8 @@ def login(req):
                  cookies=_session_cookies(result), headers={"Cache-Control": "no-store"})
 
 
-@routes.route("/api/v1/auth/refresh", methods=["GET"], body=Spec(), query=Spec())
+@routes.route("/api/v1/auth/refresh", methods=["GET"], body=Spec(), query=Spec(),
+              responses={200: EMPTY})
 def refresh(req):
     """Rotate the refresh token and issue a new access token.
 
@@ -91,7 +96,8 @@ def refresh(req):
     return Reply({}, cookies=_session_cookies(result), headers={"Cache-Control": "no-store"})
 
 
-@routes.route("/api/v1/auth/logout", methods=["POST"], body=Spec(), query=Spec())
+@routes.route("/api/v1/auth/logout", methods=["POST"], body=Spec(), query=Spec(),
+              responses={200: EMPTY})
 def logout(req):
     """End the session, its access token included (idempotent: 200 even without cookies).
 
@@ -101,7 +107,8 @@ def logout(req):
     return Reply({}, cookies=[cookies.expire(cookies.ACCESS_CUSTOMER), cookies.expire(cookies.REFRESH_CUSTOMER)])
 
 
-@routes.route("/api/v1/auth/reset-password-1", methods=["POST"], body=Spec(email("email")), query=Spec())
+@routes.route("/api/v1/auth/reset-password-1", methods=["POST"], body=Spec(email("email")), query=Spec(),
+              responses={200: EMPTY})
 def reset_password_1(req):
     """Mail a password-reset code (always 200, whether or not the email exists).
 
@@ -112,7 +119,8 @@ def reset_password_1(req):
 
 
 @routes.route("/api/v1/auth/reset-password-2", methods=["POST"], query=Spec(),
-              body=Spec(email("email"), anything("code", ONE_TIME_CODE), text("password", **PASSWORD)))
+              body=Spec(email("email"), anything("code", ONE_TIME_CODE), text("password", **PASSWORD)),
+              responses={200: EMPTY})
 def reset_password_2(req):
     """Set a new password with the mailed code; ends every session of the account.
 
@@ -127,7 +135,8 @@ def reset_password_2(req):
 
 
 @routes.route("/api/v1/customer/creds", methods=["PATCH"], guard=guards.customer, query=Spec(),
-              body=Spec(text("old_password", **PASSWORD), text("new_password", **PASSWORD)))
+              body=Spec(text("old_password", **PASSWORD), text("new_password", **PASSWORD)),
+              responses={200: EMPTY})
 def change_password(req):
     """Change the password; every other session of the customer ends.
 

@@ -21,40 +21,41 @@ log = get_logger("auth")
 KIND = "cus"
 
 
-def _int(name: str, default: int) -> int:
-    return config.get_int(name, default)
+def _int(name: str) -> int:
+    """An integer setting; its default is the registry's (``omcore.settings``)."""
+    return config.get_int(name)
 
 
 def code_ttl() -> int:
-    return _int("VERIFICATION_CODE_TTL_SECONDS", 300)
+    return _int("VERIFICATION_CODE_TTL_SECONDS")
 
 
 def email_cookie_step1() -> int:
-    return _int("EMAIL_COOKIE_STEP1_SECONDS", 300)
+    return _int("EMAIL_COOKIE_STEP1_SECONDS")
 
 
 def email_cookie_step2() -> int:
-    return _int("EMAIL_COOKIE_STEP2_SECONDS", 600)
+    return _int("EMAIL_COOKIE_STEP2_SECONDS")
 
 
 def max_code_attempts() -> int:
-    return _int("CODE_MAX_ATTEMPTS", 5)
+    return _int("CODE_MAX_ATTEMPTS")
 
 
 def code_daily_limit() -> int:
     """Wrong codes per account (per purpose) per day, across every reissued code."""
-    return _int("CODE_FAIL_PER_ACCOUNT_DAY", 20)
+    return _int("CODE_FAIL_PER_ACCOUNT_DAY")
 
 
 def limit_code_checks(ip: str) -> None:
     """Every code-checking endpoint (register-2, reset-password-2, email-change) counts each try per client."""
-    ratelimit.hit("code-ip", ip, limit=_int("CODE_CHECK_PER_IP", 30),
-                  window=_int("CODE_CHECK_WINDOW_SECONDS", 900),
+    ratelimit.hit("code-ip", ip, limit=_int("CODE_CHECK_PER_IP"),
+                  window=_int("CODE_CHECK_WINDOW_SECONDS"),
                   message="too many verification attempts from your network, please try again later")
 
 
 def _limit_mail_per_ip(ip: str) -> None:
-    ratelimit.hit("mail-ip", ip, limit=_int("MAIL_PER_IP_LIMIT", 10), window=_int("MAIL_PER_IP_WINDOW_SECONDS", 3600),
+    ratelimit.hit("mail-ip", ip, limit=_int("MAIL_PER_IP_LIMIT"), window=_int("MAIL_PER_IP_WINDOW_SECONDS"),
                   message="too many emails requested from your network, please try again later")
 
 
@@ -76,10 +77,10 @@ def register_start(email: str, ip: str) -> str:
     # the per-client limit comes first: it writes one key per client, and refuses before the per-address
     # throttle writes a key for every address a client makes up (18,316 keys from one client in a minute)
     _limit_mail_per_ip(ip)
-    wait = codes.throttle("register-mail", email, _int("MAIL_THROTTLE_SECONDS", 300))
+    wait = codes.throttle("register-mail", email, _int("MAIL_THROTTLE_SECONDS"))
     if wait:
         raise Conflict("You have already requested a verification code. Please wait "
-                       f"{notify.minutes(_int('MAIL_THROTTLE_SECONDS', 300))} minutes before requesting another one.",
+                       f"{notify.minutes(_int('MAIL_THROTTLE_SECONDS'))} minutes before requesting another one.",
                        headers={"Retry-After": str(wait)})
     if _customer_by_email(email) is not None:
         codes.discard("register", email)
@@ -208,11 +209,11 @@ def reset_start(email: str, ip: str) -> None:
     subject = from_bin(row["id"])
     if codes.locked("reset", subject, code_daily_limit()):
         return notify.no_mail("auth.reset_code")
-    if codes.throttle("reset-mail", subject, _int("RESET_MAIL_THROTTLE_SECONDS", 60)):
+    if codes.throttle("reset-mail", subject, _int("RESET_MAIL_THROTTLE_SECONDS")):
         return notify.no_mail("auth.reset_code")
-    code = codes.issue("reset", subject, _int("RESET_CODE_TTL_SECONDS", 900), address=row["email"])
+    code = codes.issue("reset", subject, _int("RESET_CODE_TTL_SECONDS"), address=row["email"])
     notify.account_mail("auth.reset_code", row["email"], code=code, page=notify.reset_page(),
-                        minutes=notify.minutes(_int("RESET_CODE_TTL_SECONDS", 900)))
+                        minutes=notify.minutes(_int("RESET_CODE_TTL_SECONDS")))
 
 
 def reset_finish(email: str, code, password: str, ip: str) -> None:
@@ -238,8 +239,8 @@ def change_password(customer_id: str, family: str | None, old_password: str, new
                        (to_bin(customer_id),))
     if row is None or row["deleted_at"] is not None:
         raise Unauthorized("not logged in or session expired")
-    ratelimit.hit("creds", customer_id, limit=_int("LOGIN_FAIL_PER_ACCOUNT", 5) * 2,
-                  window=_int("LOGIN_FAIL_WINDOW_SECONDS", 900))
+    ratelimit.hit("creds", customer_id, limit=_int("LOGIN_FAIL_PER_ACCOUNT") * 2,
+                  window=_int("LOGIN_FAIL_WINDOW_SECONDS"))
     if not passwords.verify_password(old_password, row["hashed_password"]):
         raise Unauthorized("the current password is wrong")
     problem = passwords.password_problem(new_password)

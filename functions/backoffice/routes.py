@@ -6,15 +6,21 @@ from omcommerce.stock import MAX_STOCK
 from omcore.errors import BadRequest
 from omcore.http import Reply, Routes
 from omcore.spec import (
+    BOOLEAN,
     INTEGER,
+    NUMBER,
+    STRING,
     Multipart,
     Spec,
+    any_of,
+    arr,
     boolean,
     choice,
     custom,
     date,
     file,
     integer,
+    nullable,
     number,
     obj,
     page_of,
@@ -40,10 +46,46 @@ MAX_INT = 2**32 - 1
 ORDER_ID_MAX = 2**63 - 1
 INT_ID = query_id(integer, min=1, max=MAX_INT)
 
+# ---- answers
+EMPTY = obj()
+CATEGORY = obj("id", "name", "description", "homepage_visibility", id=INTEGER, name=STRING, description=STRING,
+               homepage_visibility=BOOLEAN)
+PRODUCT_CARD = obj("id", "name", "price", "image", "rating", "sold", "stock", "category_id", id=STRING, name=STRING,
+                   price=INTEGER, image=STRING, rating=NUMBER, sold=INTEGER, stock=INTEGER, category_id=INTEGER)
+STOCK = obj("stock", stock=INTEGER)
+MOVEMENT = obj("id", "delta", "quantity_after", "reason", "order_id", "staff_id", "staff", "note", "created_at",
+               id=INTEGER, delta=INTEGER, quantity_after=INTEGER, reason=STRING, order_id=nullable(INTEGER),
+               staff_id=nullable(INTEGER), staff=nullable(STRING), note=nullable(STRING), created_at=STRING)
+BANNER = obj("id", "image_url", "href", id=INTEGER, image_url=STRING, href=STRING)
+ORDER_LINE = obj("id", "created_at", "gross_amount", "status", "wire_status", "item_count", "image", "product_name",
+                 "customer", "customer_email", "shipped", "need_refund", "transaction_status", "payment_type",
+                 id=INTEGER, created_at=STRING, gross_amount=INTEGER, status=STRING, wire_status=STRING,
+                 item_count=INTEGER, image=STRING, product_name=STRING, customer=STRING, customer_email=STRING,
+                 shipped=BOOLEAN, need_refund=BOOLEAN, transaction_status=STRING, payment_type=STRING)
+ORDER_ITEM = obj("order_id", "id", "name", "price", "weight", "quantity", order_id=INTEGER, id=STRING, name=STRING,
+                 price=INTEGER, weight=NUMBER, quantity=INTEGER)
+SHIPPED_TO = obj("recipient_name", "phone_number", "full_address", "shipping_area", "postal_code", "note",
+                 recipient_name=STRING, phone_number=STRING, full_address=STRING, shipping_area=nullable(STRING),
+                 postal_code=nullable(STRING), note=STRING)
+HISTORY = obj("from", "to", "actor", "actor_id", "actor_name", "note", "at", **{
+    "from": nullable(STRING), "to": STRING, "actor": STRING, "actor_id": nullable(STRING),
+    "actor_name": nullable(STRING), "note": STRING, "at": STRING})
+ORDER = obj("id", "status", "wire_status", "transaction_status", "status_description", "payment_type", "need_refund",
+            "created_at", "customer", "customer_email", "courier", "tracking_code", "item_list", "address_detail",
+            "item_cost", "shipping_cost", "total_cost", "next", "paid_at", "status_history",
+            id=INTEGER, status=STRING, wire_status=STRING, transaction_status=STRING, status_description=STRING,
+            payment_type=STRING, need_refund=BOOLEAN, created_at=STRING, customer=STRING, customer_email=STRING,
+            courier=nullable(STRING), tracking_code=STRING, item_list=arr(ORDER_ITEM), address_detail=SHIPPED_TO,
+            item_cost=INTEGER, shipping_cost=INTEGER, total_cost=INTEGER, next=arr(STRING), paid_at=nullable(STRING),
+            status_history=arr(HISTORY))
+TOTALS = obj("count", "gross_amount", count=INTEGER, gross_amount=INTEGER)
+SALES_DAY = obj("day", "orders", "revenue", day=STRING, orders=INTEGER, revenue=INTEGER)
+
 
 # ---- categories
 
-@routes.route(f"{BASE}/inventory/category", methods=["GET"], guard=inv, body=Spec(), query=Spec())
+@routes.route(f"{BASE}/inventory/category", methods=["GET"], guard=inv, body=Spec(), query=Spec(),
+              responses={200: arr(CATEGORY)})
 def list_categories(req):
     """Every category ([] when none).
 
@@ -53,7 +95,8 @@ def list_categories(req):
 
 
 @routes.route(f"{BASE}/inventory/category", methods=["POST"], guard=inv, query=Spec(),
-              body=Spec(text("name", max_len=50), text("description", max_len=255), boolean("homepage_visibility")))
+              body=Spec(text("name", max_len=50), text("description", max_len=255), boolean("homepage_visibility")),
+              responses={201: obj("id", id=INTEGER)})
 def create_category(req):
     """Create a category (a soft-deleted one with the same name is revived).
 
@@ -68,7 +111,8 @@ def create_category(req):
 @routes.route(f"{BASE}/inventory/category", methods=["PATCH"], guard=inv, query=Spec(),
               body=Spec(integer("id", min=1, max=MAX_INT), text("name", required=False, max_len=50),
                         text("description", required=False, max_len=255),
-                        boolean("homepage_visibility", required=False)))
+                        boolean("homepage_visibility", required=False)),
+              responses={200: EMPTY})
 def update_category(req):
     """Partial update (absent or null = unchanged).
 
@@ -81,7 +125,8 @@ def update_category(req):
     return Reply({})
 
 
-@routes.route(f"{BASE}/inventory/category", methods=["DELETE"], guard=inv, body=Spec(), query=INT_ID)
+@routes.route(f"{BASE}/inventory/category", methods=["DELETE"], guard=inv, body=Spec(), query=INT_ID,
+              responses={200: EMPTY})
 def delete_category(req):
     """Soft delete; refused (409) while a product uses the category.
 
@@ -124,7 +169,8 @@ def _product_fields(body: dict) -> dict:
 
 
 @routes.route(f"{BASE}/inventory/product-1", methods=["POST"], guard=inv, query=Spec(),
-              body=_product_spec(True, trailing=(integer("initial_stock", min=0, max=MAX_STOCK),)))
+              body=_product_spec(True, trailing=(integer("initial_stock", min=0, max=MAX_STOCK),)),
+              responses={201: obj("id", id=STRING)})
 def create_product(req):
     """Create a product (step 1; stock 0 allowed). Answers 201 {id}.
 
@@ -139,7 +185,8 @@ def create_product(req):
 @routes.route(f"{BASE}/inventory/product-1", methods=["PATCH"], guard=inv, query=Spec(),
               body=_product_spec(False, uuid("id"), integer("stock", required=False, min=0, max=MAX_STOCK),
                                  integer("expected", required=False, min=0, max=MAX_INT,
-                                         description="with stock: the stock the client last saw (409 if not)")))
+                                         description="with stock: the stock the client last saw (409 if not)")),
+              responses={200: EMPTY})
 def update_product(req):
     """Partial update: absent or null = unchanged; `stock` sets the quantity (no-op if equal). With `expected`, the
     stock write is guarded exactly like PUT inventory/stock: 409 with `curr_stock` (and nothing changed) when the
@@ -158,7 +205,8 @@ def update_product(req):
     return Reply({})
 
 
-@routes.route(f"{BASE}/inventory/product", methods=["DELETE"], guard=inv, body=Spec(), query=query_id())
+@routes.route(f"{BASE}/inventory/product", methods=["DELETE"], guard=inv, body=Spec(), query=query_id(),
+              responses={200: EMPTY})
 def delete_product(req):
     """Soft delete; removes cart lines, wishlist rows and images.
 
@@ -171,7 +219,8 @@ def delete_product(req):
 
 @routes.route(f"{BASE}/inventory/product", methods=["GET"], guard=inv, body=Spec(),
               query=Spec(*paging(), integer("category", required=False, min=1, max=MAX_INT),
-                         text("search", required=False, max_len=100, clip=True)))
+                         text("search", required=False, max_len=100, clip=True)),
+              responses={200: arr(PRODUCT_CARD)})
 def list_products(req):
     """Every product of every category (cards + stock, category_id); paginated with page/page_size.
 
@@ -186,7 +235,8 @@ def list_products(req):
 
 @routes.route(f"{BASE}/inventory/stock", methods=["POST"], guard=inv, query=Spec(),
               body=Spec(uuid("product_id"), integer("delta", min=-MAX_STOCK, max=MAX_STOCK),
-                        text("note", required=False, max_len=255)))
+                        text("note", required=False, max_len=255)),
+              responses={200: STOCK})
 def adjust_stock(req):
     """Relative stock change {product_id, delta, note?} (409 below zero).
 
@@ -200,7 +250,8 @@ def adjust_stock(req):
 
 @routes.route(f"{BASE}/inventory/stock", methods=["PUT"], guard=inv, query=Spec(),
               body=Spec(uuid("product_id"), integer("quantity", min=0, max=MAX_STOCK),
-                        integer("expected", min=0, max=MAX_INT), text("note", required=False, max_len=255)))
+                        integer("expected", min=0, max=MAX_INT), text("note", required=False, max_len=255)),
+              responses={200: STOCK})
 def set_stock(req):
     """Guarded absolute set {product_id, quantity, expected, note?} (409 with curr_stock when stale).
 
@@ -214,7 +265,8 @@ def set_stock(req):
 
 
 @routes.route(f"{BASE}/inventory/stock-movements", methods=["GET"], guard=inv, body=Spec(),
-              query=Spec(uuid("product_id"), *paging()))
+              query=Spec(uuid("product_id"), *paging()),
+              responses={200: arr(MOVEMENT)})
 def stock_movements(req):
     """A product's stock movements, newest first (who, why, how much).
 
@@ -227,7 +279,8 @@ def stock_movements(req):
 # ---- images
 
 @routes.route(f"{BASE}/inventory/product-2", methods=["POST"], guard=inv, query=Spec(),
-              body=Multipart(file("picture"), uuid("product_id"), max_bytes=UPLOAD_LIMIT))
+              body=Multipart(file("picture"), uuid("product_id"), max_bytes=UPLOAD_LIMIT),
+              responses={201: obj("file", file=STRING)})
 def add_product_image(req):
     """Add one image to a product (multipart: product_id, picture). Answers 201 {file}.
 
@@ -239,7 +292,8 @@ def add_product_image(req):
 
 
 @routes.route(f"{BASE}/inventory/product-2", methods=["DELETE"], guard=inv, query=Spec(),
-              body=Spec(uuid("product_id"), text("file_name", max_len=41, description="<uuid>.webp")))
+              body=Spec(uuid("product_id"), text("file_name", max_len=41, description="<uuid>.webp")),
+              responses={200: EMPTY})
 def delete_product_image(req):
     """Remove an image {product_id, file_name} from a product.
 
@@ -265,7 +319,8 @@ def _href(value):
                              custom("href", _href,
                                     {"type": "string", "maxLength": 255, "pattern": "^(/([^/\\\\]|$)|https://)"},
                                     blank=True, missing=HREF_RULE),
-                             max_bytes=UPLOAD_LIMIT))
+                             max_bytes=UPLOAD_LIMIT),
+              responses={201: BANNER})
 def add_banner(req):
     """Add a homepage banner (multipart: picture, href).
 
@@ -277,7 +332,8 @@ def add_banner(req):
 @routes.route(f"{BASE}/system/home-banner", methods=["DELETE"], guard=sys_admin,
               query=query_id(integer, required=False, min=1, max=MAX_INT),
               body=Spec(integer("id", min=1, max=MAX_INT), optional=True,
-                        description="the banner's id when the query has none (as the staff UI sends it)"))
+                        description="the banner's id when the query has none (as the staff UI sends it)"),
+              responses={200: EMPTY})
 def delete_banner(req):
     """Delete a banner (id in the JSON body, as the staff UI sends it, or in the query).
 
@@ -316,7 +372,8 @@ def _filter_args(params: dict) -> dict:
 
 
 @routes.route(f"{BASE}/inventory/order", methods=["GET"], guard=orders_guard, body=Spec(),
-              query=Spec(integer("id", required=False, min=1, max=MAX_INT), *paging(), *_order_filters()))
+              query=Spec(integer("id", required=False, min=1, max=MAX_INT), *paging(), *_order_filters()),
+              responses={200: any_of(arr(ORDER_LINE), ORDER)})
 def get_orders(req):
     """Orders newest first (filters: status, from, to, customer uuid or email, q; page/page_size), or ?id= detail
     (with `next`: the statuses staff may move it to now, and the status history: who, when).
@@ -331,7 +388,8 @@ def get_orders(req):
 
 
 @routes.route(f"{BASE}/inventory/order-totals", methods=["GET"], guard=orders_guard, body=Spec(),
-              query=Spec(*_order_filters()))
+              query=Spec(*_order_filters()),
+              responses={200: TOTALS})
 def order_totals(req):
     """How many orders the filters of GET inventory/order match, and their gross amount together.
 
@@ -341,7 +399,8 @@ def order_totals(req):
 
 
 @routes.route(f"{BASE}/inventory/sales", methods=["GET"], guard=orders_guard, body=Spec(),
-              query=Spec(integer("days", required=False, min=1, max=366, description="default 30")))
+              query=Spec(integer("days", required=False, min=1, max=366, description="default 30")),
+              responses={200: arr(SALES_DAY)})
 def sales(req):
     """Orders paid and revenue per UTC day for the last `days` days (today included, oldest first, zero days kept).
 

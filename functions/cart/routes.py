@@ -12,6 +12,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 CART_LINE = obj("id", "name", "price", "image", "quantity", "curr_stock", "checked", id=STRING, name=STRING,
                 price=INTEGER, image=STRING, quantity=INTEGER, curr_stock=INTEGER, checked=BOOLEAN)
+COUNT = obj("count", count=INTEGER)
 
 
 @routes.route("/api/v1/customer/cart", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec(),
@@ -26,7 +27,8 @@ def get_cart(req):
 
 @routes.route("/api/v1/customer/cart", methods=["POST"], guard=guards.customer, query=Spec(),
               body=Spec(uuid("id", description="the product"),
-                        integer("quantity", min=1, max=service.max_quantity, description="at most CART_MAX_QUANTITY")))
+                        integer("quantity", min=1, max=service.max_quantity, description="at most CART_MAX_QUANTITY")),
+              responses={200: COUNT})
 def put_line(req):
     """Set a product's quantity in the cart (409 with curr_stock when stock is short).
 
@@ -38,7 +40,8 @@ def put_line(req):
     return Reply({"count": service.count(req.principal.id)})
 
 
-@routes.route("/api/v1/customer/cart", methods=["DELETE"], guard=guards.customer, body=Spec(), query=query_id())
+@routes.route("/api/v1/customer/cart", methods=["DELETE"], guard=guards.customer, body=Spec(), query=query_id(),
+              responses={200: COUNT})
 def delete_line(req):
     """Remove a product from the cart.
 
@@ -50,7 +53,7 @@ def delete_line(req):
 
 
 @routes.route("/api/v1/customer/cart-checked", methods=["POST"], guard=guards.customer, query=Spec(),
-              body=Spec(uuid("id"), boolean("state")))
+              body=Spec(uuid("id"), boolean("state")), responses={200: obj()})
 def check_line(req):
     """Select or unselect one line for checkout.
 
@@ -64,7 +67,8 @@ def check_line(req):
 
 @routes.route("/api/v1/customer/cart-checked-all", methods=["POST"], guard=guards.customer, query=Spec(),
               body=Spec(boolean("state", required=False),
-                        boolean("checkAll", required=False, description="the storefront's toggle (without state)")))
+                        boolean("checkAll", required=False, description="the storefront's toggle (without state)")),
+              responses={200: obj("checked", checked=INTEGER)})
 def check_all(req):
     """Select or unselect every line ({state}, or the storefront's {checkAll: true} toggle).
 
@@ -81,7 +85,7 @@ def check_all(req):
 
 
 @routes.route("/api/v1/customer/cart-count", methods=["GET"], guard=guards.customer, body=Spec(), query=Spec(),
-              responses={200: obj("count", count=INTEGER)})
+              responses={200: COUNT})
 def cart_count(req):
     """Number of lines in the cart: {count}.
 

@@ -12,11 +12,11 @@ COUNT_TTL = 14 * 24 * 3600
 
 
 def max_quantity() -> int:
-    return config.get_int("CART_MAX_QUANTITY", 999)
+    return config.get_int("CART_MAX_QUANTITY")
 
 
 def max_lines() -> int:
-    return config.get_int("CART_MAX_LINES", 100)
+    return config.get_int("CART_MAX_LINES")
 
 
 def lines(customer_id: str) -> list[dict]:

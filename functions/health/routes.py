@@ -28,7 +28,8 @@ def ready(req):
     return Reply(result, status=200 if result["ready"] else 503, headers={"Cache-Control": "no-store"})
 
 
-@routes.route("/api/v1/openapi.json", body=Spec(), query=Spec())
+@routes.route("/api/v1/openapi.json", body=Spec(), query=Spec(),
+              responses={200: obj("openapi", "info", "paths", "components", openapi=STRING, info=obj(), paths=obj(), components=obj())})
 def openapi(req):
     """The OpenAPI document of the whole API, generated from the route declarations."""
     from .openapi import document

@@ -2,7 +2,7 @@
 POST .../image-upload/complete reports that the file was sent (docs/images.md)."""
 from omauth import guards
 from omcore.http import Reply, Routes
-from omcore.spec import Spec, choice, integer, text, uuid
+from omcore.spec import INTEGER, STRING, Spec, choice, integer, map_of, obj, text, uuid
 
 from . import service
 
@@ -10,11 +10,15 @@ routes = Routes(__name__)
 
 BASE = "/api/v1/staff/dashboard/inventory/image-upload"
 CONTENT_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+PRESIGNED = obj("url", "fields", "file", "expires_in", url=STRING, fields=map_of(STRING), file=STRING,
+                expires_in=INTEGER)
+UPLOAD = obj("file", "status", file=STRING, status={"enum": ["pending", "ready", "failed"]})
 
 
 @routes.route(BASE, methods=["POST"], guard=guards.staff("inv_user"), query=Spec(),
               body=Spec(uuid("product_id", required=False), choice("content_type", CONTENT_TYPES),
-                        integer("size", required=False, min=1, max=2**31)))
+                        integer("size", required=False, min=1, max=2**31)),
+              responses={201: PRESIGNED})
 def image_upload(req):
     """A presigned POST for one original ({product_id?, content_type, size?}); 409 when the product is full.
 
@@ -30,7 +34,7 @@ def image_upload(req):
 
 
 @routes.route(BASE + "/complete", methods=["POST"], guard=guards.staff("inv_user"), query=Spec(),
-              body=Spec(text("file", max_len=64)))
+              body=Spec(text("file", max_len=64)), responses={200: UPLOAD, 202: UPLOAD})
 def image_upload_complete(req):
     """{file}: the file was POSTed to its presigned URL; starts the conversion where no bucket event does.
 

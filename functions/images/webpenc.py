@@ -190,7 +190,7 @@ def _with_icc(data: bytes, icc: bytes, width: int, height: int) -> bytes:
 
 def encode(img, quality: float, method: int, icc: bytes | None = None) -> bytes | None:
     """WebP bytes of an RGB picture, or None when this path cannot be used (the caller then uses Pillow)."""
-    if img.mode != "RGB" or not config.get_bool("WEBP_DIRECT_YUV", True):
+    if img.mode != "RGB" or not config.get_bool("WEBP_DIRECT_YUV"):
         return None
     lib = _library()
     if lib is None:

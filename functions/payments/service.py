@@ -69,7 +69,7 @@ def _store(raw: str, payload: dict | None, outcome: str, order_id: int | None, s
 
 
 def _bad_limits() -> tuple[int, int]:
-    return config.get_int("WEBHOOK_BAD_PER_IP", 20), config.get_int("WEBHOOK_BAD_WINDOW_SECONDS", 900)
+    return config.get_int("WEBHOOK_BAD_PER_IP"), config.get_int("WEBHOOK_BAD_WINDOW_SECONDS")
 
 
 def _refuse_unverified(raw: str, outcome: str, ip: str) -> None:

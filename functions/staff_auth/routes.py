@@ -1,11 +1,34 @@
 """Staff auth (/api/v1/staff/auth/*) and staff management (/api/v1/staff/console/staff, sys_admin)."""
 from omauth import cookies, guards, tokens
 from omcore.http import Reply, Routes
-from omcore.spec import Spec, anything, boolean, email, integer, query_id, text
+from omcore.spec import (
+    BOOLEAN,
+    INTEGER,
+    STRING,
+    Spec,
+    any_of,
+    anything,
+    arr,
+    boolean,
+    email,
+    integer,
+    nullable,
+    obj,
+    query_id,
+    text,
+)
 
 from . import service
 
 routes = Routes(__name__)
+ROLES = {"fin_user": BOOLEAN, "inv_user": BOOLEAN, "sys_admin": BOOLEAN}
+STAFF = obj("id", "username", "name", "email", "fin_user", "inv_user", "sys_admin", "deleted", "created_at",
+            id=INTEGER, username=STRING, name=STRING, email=nullable(STRING), deleted=BOOLEAN,
+            created_at=nullable(STRING), **ROLES)
+ME = {**STAFF, "required": STAFF["required"] + ["super_admin"],
+      "properties": {**STAFF["properties"], "super_admin": BOOLEAN}}
+LOGGED_IN = obj("username", "fin_user", "inv_user", "sys_admin", username=STRING, **ROLES)
+EMPTY = obj()
 
 sys_admin = guards.staff("sys_admin")
 PASSWORD = {"strip": False, "max_len": 200}  # a password is taken as typed
@@ -22,7 +45,8 @@ def _session_cookies(login: service.Login) -> list[str]:
 
 @routes.route("/api/v1/staff/auth/login", methods=["POST"], query=Spec(),
               body=Spec(text("username", max_len=32), text("password", **PASSWORD),
-                        boolean("remember_me", required=False)))
+                        boolean("remember_me", required=False)),
+              responses={200: LOGGED_IN})
 def login(req):
     """Staff login; answers {username, fin_user, inv_user, sys_admin}.
 
@@ -36,7 +60,7 @@ def login(req):
     return Reply(result.profile, cookies=_session_cookies(result), headers={"Cache-Control": "no-store"})
 
 
-@routes.route("/api/v1/staff/auth/refresh", methods=["GET"], body=Spec(), query=Spec())
+@routes.route("/api/v1/staff/auth/refresh", methods=["GET"], body=Spec(), query=Spec(), responses={200: EMPTY})
 def refresh(req):
     """Rotate the staff refresh token; role flags are re-read from the database.
 
@@ -47,7 +71,7 @@ def refresh(req):
     return Reply({}, cookies=_session_cookies(result), headers={"Cache-Control": "no-store"})
 
 
-@routes.route("/api/v1/staff/auth/logout", methods=["POST"], body=Spec(), query=Spec())
+@routes.route("/api/v1/staff/auth/logout", methods=["POST"], body=Spec(), query=Spec(), responses={200: EMPTY})
 def logout(req):
     """End the staff session (idempotent).
 
@@ -58,7 +82,7 @@ def logout(req):
 
 
 @routes.route("/api/v1/staff/auth/reset-password-1", methods=["POST"], query=Spec(),
-              body=Spec(text("username", max_len=32)))
+              body=Spec(text("username", max_len=32)), responses={200: EMPTY})
 def reset_password_1(req):
     """Mail a password-reset code to the staff member's address (always 200: whether or not the member exists or
     has an address).
@@ -71,7 +95,8 @@ def reset_password_1(req):
 
 
 @routes.route("/api/v1/staff/auth/reset-password-2", methods=["POST"], query=Spec(),
-              body=Spec(text("username", max_len=32), anything("code", ONE_TIME_CODE), text("password", **PASSWORD)))
+              body=Spec(text("username", max_len=32), anything("code", ONE_TIME_CODE), text("password", **PASSWORD)),
+              responses={200: EMPTY})
 def reset_password_2(req):
     """Set a new staff password with the mailed code; ends every session of the member and clears its failed-login
     ceiling.
@@ -86,7 +111,8 @@ def reset_password_2(req):
     return Reply({}, cookies=[cookies.expire(cookies.ACCESS_STAFF), cookies.expire(cookies.REFRESH_STAFF)])
 
 
-@routes.route("/api/v1/staff/auth/me", methods=["GET"], guard=guards.staff(), body=Spec(), query=Spec())
+@routes.route("/api/v1/staff/auth/me", methods=["GET"], guard=guards.staff(), body=Spec(), query=Spec(),
+              responses={200: ME})
 def me(req):
     """The signed-in staff member: {id, username, name, fin_user, inv_user, sys_admin, super_admin} (roles as they
     are now, not as they were at login).
@@ -98,7 +124,8 @@ def me(req):
 
 
 @routes.route("/api/v1/staff/console/staff", methods=["GET"], guard=sys_admin, body=Spec(),
-              query=query_id(integer, required=False, min=1, max=STAFF_ID_MAX))
+              query=query_id(integer, required=False, min=1, max=STAFF_ID_MAX),
+              responses={200: any_of(STAFF, arr(STAFF))})
 def get_staff(req):
     """List every staff member (soft-deleted ones marked), or one with ?id=.
 
@@ -114,7 +141,8 @@ def get_staff(req):
 @routes.route("/api/v1/staff/console/staff", methods=["POST"], guard=sys_admin, query=Spec(),
               body=Spec(text("username", max_len=32), text("password", **PASSWORD), text("name", max_len=100),
                         email("email", required=False),
-                        *(boolean(role, required=False) for role in service.ROLES)))
+                        *(boolean(role, required=False) for role in service.ROLES)),
+              responses={201: STAFF})
 def create_staff(req):
     """Create a staff member (the password rule applies).
 
@@ -131,7 +159,8 @@ def create_staff(req):
 @routes.route("/api/v1/staff/console/staff", methods=["PATCH"], guard=sys_admin, query=Spec(),
               body=Spec(integer("id", min=1, max=STAFF_ID_MAX), text("password", required=False, **PASSWORD),
                         text("name", required=False, max_len=100), email("email", required=False),
-                        *(boolean(role, required=False) for role in service.ROLES)))
+                        *(boolean(role, required=False) for role in service.ROLES)),
+              responses={200: STAFF})
 def update_staff(req):
     """Update name, password, email (where reset codes go) or roles (absent or null = unchanged); demotion or a new
     password ends sessions. Only the super admin may set the super admin's password or email (403 for anyone else).
@@ -148,7 +177,7 @@ def update_staff(req):
 
 
 @routes.route("/api/v1/staff/console/staff", methods=["DELETE"], guard=sys_admin, body=Spec(),
-              query=query_id(integer, min=1, max=STAFF_ID_MAX))
+              query=query_id(integer, min=1, max=STAFF_ID_MAX), responses={200: EMPTY})
 def delete_staff(req):
     """Soft-delete a staff member and end their sessions (not the super admin).
 

@@ -32,7 +32,7 @@ RESET = "staff-reset"  # the purpose of staff reset codes (subject: the staff id
 
 
 def admin_username() -> str:
-    return config.get("ADMIN_USERNAME", "admin") or "admin"
+    return config.get("ADMIN_USERNAME") or "admin"
 
 
 def ensure_super_admin() -> bool:
@@ -208,8 +208,9 @@ def delete_staff(staff_id: int) -> None:
 
 # ---------------------------------------------------------------- password recovery
 
-def _int(name: str, default: int) -> int:
-    return config.get_int(name, default)
+def _int(name: str) -> int:
+    """An integer setting; its default is the registry's (``omcore.settings``)."""
+    return config.get_int(name)
 
 
 def _active_by_username(username: str) -> dict | None:
@@ -234,30 +235,30 @@ def _set_password(row: dict, password: str) -> None:
 def reset_start(username: str, ip: str) -> None:
     """Mail a reset code to the member's address, when the member exists and has one; silent otherwise (the answer
     never tells). The super admin included: the code only reaches its own mailbox."""
-    ratelimit.hit("mail-ip", ip, limit=_int("MAIL_PER_IP_LIMIT", 10), window=_int("MAIL_PER_IP_WINDOW_SECONDS", 3600),
+    ratelimit.hit("mail-ip", ip, limit=_int("MAIL_PER_IP_LIMIT"), window=_int("MAIL_PER_IP_WINDOW_SECONDS"),
                   message="too many emails requested from your network, please try again later")
     row = _active_by_username(username)
     if row is None or not row.get("email"):
         return notify.no_mail("staff.reset_code")  # the same work as a mail sent: the answer's time tells nothing
     subject = str(row["id"])
-    if codes.locked(RESET, subject, _int("CODE_FAIL_PER_ACCOUNT_DAY", 20)):
+    if codes.locked(RESET, subject, _int("CODE_FAIL_PER_ACCOUNT_DAY")):
         return notify.no_mail("staff.reset_code")
-    if codes.throttle("staff-reset-mail", subject, _int("RESET_MAIL_THROTTLE_SECONDS", 60)):
+    if codes.throttle("staff-reset-mail", subject, _int("RESET_MAIL_THROTTLE_SECONDS")):
         return notify.no_mail("staff.reset_code")
-    ttl = _int("RESET_CODE_TTL_SECONDS", 900)
+    ttl = _int("RESET_CODE_TTL_SECONDS")
     code = codes.issue(RESET, subject, ttl, address=row["email"])
     notify.account_mail("staff.reset_code", row["email"], username=row["username"], code=code,
                         minutes=notify.minutes(ttl))
 
 
 def reset_finish(username: str, code, password: str, ip: str) -> None:
-    ratelimit.hit("code-ip", ip, limit=_int("CODE_CHECK_PER_IP", 30), window=_int("CODE_CHECK_WINDOW_SECONDS", 900),
+    ratelimit.hit("code-ip", ip, limit=_int("CODE_CHECK_PER_IP"), window=_int("CODE_CHECK_WINDOW_SECONDS"),
                   message="too many verification attempts from your network, please try again later")
     passwords.check_password_rule(password)
     row = _active_by_username(username)
-    daily = _int("CODE_FAIL_PER_ACCOUNT_DAY", 20)
+    daily = _int("CODE_FAIL_PER_ACCOUNT_DAY")
     subject = str(row["id"]) if row is not None and row.get("email") else f"name:{username}"
-    outcome, _ = codes.check(RESET, subject, code, max_attempts=_int("CODE_MAX_ATTEMPTS", 5), daily_limit=daily,
+    outcome, _ = codes.check(RESET, subject, code, max_attempts=_int("CODE_MAX_ATTEMPTS"), daily_limit=daily,
                              address=row.get("email") if row is not None else "")
     if outcome == codes.LOCKED:
         raise TooManyRequests("too many wrong codes for this account today, please try again later",

@@ -57,7 +57,7 @@ class BackupError(RuntimeError):
 # -- settings and clients -------------------------------------------------------------------------------------------
 
 def _prefix() -> str:
-    return config.get("BACKUP_S3_PREFIX", "openmerce").strip("/")
+    return config.get("BACKUP_S3_PREFIX").strip("/")
 
 
 def _bucket() -> str:
@@ -69,7 +69,7 @@ def backup_s3():
     import boto3
     from botocore.config import Config
 
-    region = config.get("BACKUP_S3_REGION", "us-east-1")
+    region = config.get("BACKUP_S3_REGION")
     # AWS_ENDPOINT_URL (the live store on Swarm) would apply to every client without an endpoint: name AWS's own
     endpoint = config.get("BACKUP_S3_ENDPOINT_URL", "") or f"https://s3.{region}.amazonaws.com"
     kwargs = {}
@@ -105,7 +105,7 @@ def ensure_buckets() -> list[str]:
 
 
 def _sse() -> dict:
-    sse = config.get("BACKUP_S3_SSE", "AES256")
+    sse = config.get("BACKUP_S3_SSE")
     return {"ServerSideEncryption": sse} if sse else {}
 
 
@@ -146,10 +146,10 @@ def _db_connect(database: bool = True, *, schema_changes: bool = False):
     user, password = config.get("DB_USER"), config.get("DB_PASS", "")
     if schema_changes and config.get("MIGRATE_DB_USER", ""):
         user, password = config.get("MIGRATE_DB_USER", ""), config.get("MIGRATE_DB_PASS", "")
-    return pymysql.connect(host=config.get("DB_HOST"), port=config.get_int("DB_PORT", 3306),
+    return pymysql.connect(host=config.get("DB_HOST"), port=config.get_int("DB_PORT"),
                            user=user, password=password,
                            database=config.get("DB_NAME") if database else None, charset="utf8mb4",
-                           autocommit=True, connect_timeout=config.get_int("DB_CONNECT_TIMEOUT", 3),
+                           autocommit=True, connect_timeout=config.get_int("DB_CONNECT_TIMEOUT"),
                            read_timeout=600, write_timeout=600, ssl={"ca": ca} if ca else None)
 
 
@@ -302,9 +302,9 @@ def backup() -> dict:
 
 def apply_retention(dest) -> list[str]:
     ids = _manifests(dest)
-    keep_min = config.get_int("BACKUP_KEEP_MIN", 7)
+    keep_min = config.get_int("BACKUP_KEEP_MIN")
     cutoff = (datetime.datetime.now(datetime.timezone.utc)
-              - datetime.timedelta(days=config.get_int("BACKUP_RETENTION_DAYS", 14))).strftime("%Y%m%dT%H%M%S")
+              - datetime.timedelta(days=config.get_int("BACKUP_RETENTION_DAYS"))).strftime("%Y%m%dT%H%M%S")
     expired = [i for i in ids[:max(0, len(ids) - keep_min)] if i < cutoff]
     for backup_id in expired:
         dest.delete_object(Bucket=_bucket(), Key=f"{_prefix()}/manifests/{backup_id}.json")
@@ -346,7 +346,7 @@ def run_once() -> bool:
 
 
 def loop() -> None:
-    interval = config.get_int("BACKUP_INTERVAL_SECONDS", 3600)
+    interval = config.get_int("BACKUP_INTERVAL_SECONDS")
     heartbeat = config.get("HEARTBEAT_FILE", "")
     if heartbeat:
         touch(heartbeat)  # a new task gets one full interval before its healthcheck expects a success

@@ -113,7 +113,7 @@ class Source:
             raise UpgradeError("the v1 database name may only contain letters, digits and underscores")
         # each V1_DB_* setting falls back to its DB_* twin (the v1 database usually sits on the same server)
         conn = pymysql.connect(host=config.get("V1_DB_HOST", "") or config.get("DB_HOST"),
-                               port=int(config.get("V1_DB_PORT", "") or config.get_int("DB_PORT", 3306)),
+                               port=int(config.get("V1_DB_PORT", "") or config.get_int("DB_PORT")),
                                user=config.get("V1_DB_USER", "") or config.get("DB_USER"),
                                password=config.get("V1_DB_PASS", "") or config.get("DB_PASS", ""),
                                charset="utf8mb4", cursorclass=pymysql.cursors.DictCursor, autocommit=True,
@@ -1075,7 +1075,7 @@ def verify_freight() -> tuple[bool, list[str]]:
     from omcore import config
     from omdb import db
 
-    engine = (config.get("FREIGHT_ENGINE", "table") or "table").strip().lower()
+    engine = (config.get("FREIGHT_ENGINE") or "table").strip().lower()
     if engine != "table":
         missing = [name for name in ("FREIGHT_BASE_URL", "FREIGHT_AUTHORIZATION", "FREIGHT_ORIGIN_POSTAL_CODE")
                    if not config.get(name, "")]
@@ -1109,7 +1109,7 @@ def _database_exists(name: str) -> bool:
 
     from omcore import config
 
-    conn = pymysql.connect(host=config.get("DB_HOST"), port=config.get_int("DB_PORT", 3306),
+    conn = pymysql.connect(host=config.get("DB_HOST"), port=config.get_int("DB_PORT"),
                            user=config.get("DB_USER"), password=config.get("DB_PASS", ""), connect_timeout=5)
     try:
         with conn.cursor() as cur:

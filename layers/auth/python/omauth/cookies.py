@@ -12,7 +12,7 @@ EMAIL = "email"
 
 
 def _secure() -> bool:
-    return config.get_bool("COOKIE_SECURE", True)
+    return config.get_bool("COOKIE_SECURE")
 
 
 def make(name: str, value: str, max_age: int | None = None) -> str:

@@ -48,7 +48,7 @@ def check_password_rule(password) -> str:
 
 
 def _cost() -> int:
-    return config.get_int("BCRYPT_COST", 10)
+    return config.get_int("BCRYPT_COST")
 
 
 def hash_password(password: str) -> str:

@@ -100,9 +100,9 @@ def canonical_name(value: str) -> str:
 def _login_limits():
     from omcore import config
 
-    return (config.get_int("LOGIN_FAIL_WINDOW_SECONDS", 900), config.get_int("LOGIN_FAIL_PER_ACCOUNT", 5),
-            config.get_int("LOGIN_FAIL_PER_IP", 50), config.get_int("LOGIN_FAIL_GLOBAL_WINDOW_SECONDS", 3600),
-            config.get_int("LOGIN_FAIL_PER_ACCOUNT_GLOBAL", 20))
+    return (config.get_int("LOGIN_FAIL_WINDOW_SECONDS"), config.get_int("LOGIN_FAIL_PER_ACCOUNT"),
+            config.get_int("LOGIN_FAIL_PER_IP"), config.get_int("LOGIN_FAIL_GLOBAL_WINDOW_SECONDS"),
+            config.get_int("LOGIN_FAIL_PER_ACCOUNT_GLOBAL"))
 
 
 def _pair(account: str, ip: str) -> str:

@@ -87,11 +87,11 @@ def _hash(token: str) -> str:
 
 
 def refresh_ttl_seconds() -> int:
-    return config.get_int("REFRESH_TTL_SECONDS", 14 * 24 * 3600)
+    return config.get_int("REFRESH_TTL_SECONDS")
 
 
 def _grace_seconds() -> int:
-    return config.get_int("REFRESH_GRACE_SECONDS", 30)
+    return config.get_int("REFRESH_GRACE_SECONDS")
 
 
 def new_token() -> str:

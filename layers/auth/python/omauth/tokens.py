@@ -44,7 +44,7 @@ _KEY_FOR_AUDIENCE = {
 
 
 def access_ttl_seconds() -> int:
-    return config.get_int("ACCESS_TOKEN_TTL_SECONDS", 900)
+    return config.get_int("ACCESS_TOKEN_TTL_SECONDS")
 
 
 def new_jti() -> str:

@@ -76,7 +76,7 @@ def _biteship_quote(area: dict, parcels: list[dict]) -> dict[str, list[dict]]:
     body = {
         "origin_postal_code": int(config.get("FREIGHT_ORIGIN_POSTAL_CODE")),
         "destination_postal_code": int(area["postal_code"]),
-        "couriers": config.get("FREIGHT_COURIERS", "anteraja,sicepat,jne,jnt"),
+        "couriers": config.get("FREIGHT_COURIERS"),
         "items": [{"name": "parcel", "value": int(p.get("value", 0)), "quantity": int(p.get("quantity", 1)),
                    "weight": max(1, int(Decimal(str(p["weight_kg"])) * 1000)), "length": int(p["length"]),
                    "width": int(p["width"]), "height": int(p["height"])} for p in parcels],
@@ -90,7 +90,7 @@ def _biteship_quote(area: dict, parcels: list[dict]) -> dict[str, list[dict]]:
                                      headers={"Content-Type": "application/json",
                                               "Authorization": config.get("FREIGHT_AUTHORIZATION")})
     try:
-        with urllib.request.urlopen(request, timeout=config.get_int("FREIGHT_TIMEOUT_SECONDS", 8)) as resp:
+        with urllib.request.urlopen(request, timeout=config.get_int("FREIGHT_TIMEOUT_SECONDS")) as resp:
             payload = json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         log.warning("freight provider answered %s", exc.code)
@@ -119,7 +119,7 @@ def quote(area_id: int, parcels: list[dict]) -> dict[str, list[dict]]:
     from omdb import db
 
     area = _area(db, area_id)
-    engine = config.get("FREIGHT_ENGINE", "table").lower()
+    engine = config.get("FREIGHT_ENGINE").lower()
     if engine == "biteship":
         result = _biteship_quote(area, parcels)
     elif engine == "table":

@@ -54,7 +54,7 @@ def s3():
 
 
 def max_bytes() -> int:
-    return config.get_int("IMAGE_MAX_BYTES", 15 * 1024 * 1024)
+    return config.get_int("IMAGE_MAX_BYTES")
 
 
 PRESIGNED_PATH = "/api/v1/staff/dashboard/inventory/image-upload"
@@ -176,7 +176,7 @@ def enqueue_event(bucket: str, key: str, size: int) -> None:
     """Where no object-store notification reaches the worker (the Swarm fallback and the local run:
     ``IMAGES_EVENTS=redis``), hand it the same S3 event record through a Redis list. On AWS the bucket notifies SQS
     itself and this does nothing."""
-    if config.get("IMAGES_EVENTS", "s3").lower() != "redis":
+    if config.get("IMAGES_EVENTS").lower() != "redis":
         return
     import json
 

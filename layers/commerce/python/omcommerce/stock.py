@@ -57,7 +57,7 @@ def max_unpaid_units() -> int:
     """Units of one product one customer may hold across unpaid orders (0 or less: no cap)."""
     from omcore import config
 
-    return config.get_int("MAX_UNPAID_UNITS_PER_PRODUCT", 10)
+    return config.get_int("MAX_UNPAID_UNITS_PER_PRODUCT")
 
 
 def check_unpaid_units(runner, customer_id, lines) -> None:

@@ -73,10 +73,10 @@ _register(RedisUnavailable, 503, "session store temporarily unavailable, please 
 def _main_settings() -> dict:
     return {
         "host": config.get("REDIS_HOST"),
-        "port": config.get_int("REDIS_PORT", 6379),
+        "port": config.get_int("REDIS_PORT"),
         "password": config.get("REDIS_PASS", None) or None,
-        "db": config.get_int("REDIS_DB", 0),
-        "ssl": config.get_bool("REDIS_TLS", False),
+        "db": config.get_int("REDIS_DB"),
+        "ssl": config.get_bool("REDIS_TLS"),
     }
 
 
@@ -85,10 +85,10 @@ def cache_settings() -> dict:
     if config.get("REDIS_CACHE_HOST", None):
         return {
             "host": config.get("REDIS_CACHE_HOST"),
-            "port": config.get_int("REDIS_CACHE_PORT", 6379),
+            "port": config.get_int("REDIS_CACHE_PORT"),
             "password": config.get("REDIS_CACHE_PASS", None) or None,
             "db": config.get_int("REDIS_CACHE_DB", 0),
-            "ssl": config.get_bool("REDIS_CACHE_TLS", False),
+            "ssl": config.get_bool("REDIS_CACHE_TLS"),
         }
     main = _main_settings()
     main["db"] = config.get_int("REDIS_CACHE_DB", main["db"])
@@ -111,11 +111,11 @@ def client():
                 # at most REDIS_POOL_SIZE connections per process; a caller finding them all lent waits up to
                 # REDIS_POOL_TIMEOUT_SECONDS, then redis-py raises ConnectionError (RedisUnavailable: 503)
                 _client = redis.Redis(connection_pool=redis.BlockingConnectionPool(
-                    max_connections=config.get_int("REDIS_POOL_SIZE", 16),
-                    timeout=config.get_int("REDIS_POOL_TIMEOUT_SECONDS", 5),
+                    max_connections=config.get_int("REDIS_POOL_SIZE"),
+                    timeout=config.get_int("REDIS_POOL_TIMEOUT_SECONDS"),
                     **settings,
-                    socket_connect_timeout=config.get_int("REDIS_CONNECT_TIMEOUT_MS", 1000) / 1000,
-                    socket_timeout=config.get_int("REDIS_TIMEOUT_MS", 1000) / 1000,
+                    socket_connect_timeout=config.get_int("REDIS_CONNECT_TIMEOUT_MS") / 1000,
+                    socket_timeout=config.get_int("REDIS_TIMEOUT_MS") / 1000,
                     health_check_interval=30,
                     # fail fast: redis-py's default retries with backoff turn an outage into seconds per call,
                     # and cache reads must fall through to MySQL at once
@@ -128,12 +128,12 @@ def client():
 def _lean_connection(settings: dict, tracking: bool, main: bool = False):
     """Every lean connection is made here: the main Redis's (``main=True``: ``MainConnection``) and the cache's
     (``CacheConnection``, with the near cache when ``tracking``)."""
-    timeouts = {"connect_timeout": config.get_int("REDIS_CONNECT_TIMEOUT_MS", 1000) / 1000,
-                "timeout": config.get_int("REDIS_TIMEOUT_MS", 1000) / 1000}
+    timeouts = {"connect_timeout": config.get_int("REDIS_CONNECT_TIMEOUT_MS") / 1000,
+                "timeout": config.get_int("REDIS_TIMEOUT_MS") / 1000}
     if main:
         return MainConnection(**settings, **timeouts)
     return CacheConnection(**settings, **timeouts, tracking=tracking,
-                           allow_noeviction=config.get_bool("CACHE_ALLOW_NOEVICTION", False))
+                           allow_noeviction=config.get_bool("CACHE_ALLOW_NOEVICTION"))
 
 
 def cache_client() -> CacheConnection:
@@ -142,7 +142,7 @@ def cache_client() -> CacheConnection:
     if _cache is None:
         with _lock:
             if _cache is None:
-                conn = _lean_connection(cache_settings(), config.get_bool("CACHE_NEAR", True))
+                conn = _lean_connection(cache_settings(), config.get_bool("CACHE_NEAR"))
                 conn.wait_timeout = config.get_int("REDIS_POOL_TIMEOUT_SECONDS")
                 _cache = conn
     return _cache

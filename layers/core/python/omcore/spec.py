@@ -321,6 +321,16 @@ def arr(items: dict) -> dict:
     return {"type": "array", "items": items}
 
 
+def map_of(values: dict) -> dict:
+    """A JSON object keyed by data (``{"jne": [...], "sicepat": [...]}``), every value of the given shape."""
+    return {"type": "object", "additionalProperties": values}
+
+
+def any_of(*schemas: dict) -> dict:
+    """An answer of one of several shapes (one object with ``?id=``, else the list; an empty list may fit two)."""
+    return {"anyOf": list(schemas)}
+
+
 def nullable(schema: dict) -> dict:
     return {**schema, "type": [schema["type"], "null"]}
 

@@ -65,17 +65,17 @@ def _connect_args() -> dict:
         _settings = dict(
             # bytes: getaddrinfo (and ssl's server_hostname) skip the "idna" codec, ~10 ms of a cold start
             host=config.get("DB_HOST").encode("ascii") if config.get("DB_HOST").isascii() else config.get("DB_HOST"),
-            port=config.get_int("DB_PORT", 3306),
+            port=config.get_int("DB_PORT"),
             user=config.get("DB_USER"),
             password=config.get("DB_PASS", ""),
             database=config.get("DB_NAME"),
             charset="utf8mb4",
             autocommit=True,
             cursorclass=pymysql.cursors.DictCursor,
-            connect_timeout=config.get_int("DB_CONNECT_TIMEOUT", 3),
-            read_timeout=config.get_int("DB_READ_TIMEOUT", 30),
-            write_timeout=config.get_int("DB_WRITE_TIMEOUT", 30),
-            init_command="SET time_zone = '+00:00'" if config.get_bool("DB_SESSION_TIME_ZONE", True) else None,
+            connect_timeout=config.get_int("DB_CONNECT_TIMEOUT"),
+            read_timeout=config.get_int("DB_READ_TIMEOUT"),
+            write_timeout=config.get_int("DB_WRITE_TIMEOUT"),
+            init_command="SET time_zone = '+00:00'" if config.get_bool("DB_SESSION_TIME_ZONE") else None,
             ssl={"ca": config.get("DB_SSL_CA")} if config.get("DB_SSL_CA", "") else None,
         )
     return _settings
@@ -167,8 +167,8 @@ def _get_pool() -> _Pool:
     if pool is None or pool.pid != os.getpid():
         with _pool_guard:
             if _pool is None or _pool.pid != os.getpid():  # a forked worker never shares its parent's sockets
-                _pool = _Pool(config.get_int("DB_POOL_SIZE", 16),
-                              config.get_int("DB_POOL_TIMEOUT_SECONDS", 5))
+                _pool = _Pool(config.get_int("DB_POOL_SIZE"),
+                              config.get_int("DB_POOL_TIMEOUT_SECONDS"))
             pool = _pool
     return pool
 
