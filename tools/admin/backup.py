@@ -239,8 +239,12 @@ def read_manifest(s3, backup_id: str) -> dict:
 
 
 def _new_id() -> str:
-    now = datetime.datetime.now(datetime.timezone.utc)
-    return now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z"
+    return _id_at(datetime.datetime.now(datetime.timezone.utc))
+
+
+def _id_at(when: datetime.datetime) -> str:
+    """A backup id: its UTC time to the millisecond, so ids sort (and compare with a cutoff) in time order."""
+    return when.strftime("%Y%m%dT%H%M%S") + f"{when.microsecond // 1000:03d}Z"
 
 
 def backup() -> dict:
@@ -303,8 +307,9 @@ def backup() -> dict:
 def apply_retention(dest) -> list[str]:
     ids = _manifests(dest)
     keep_min = config.get_int("BACKUP_KEEP_MIN")
-    cutoff = (datetime.datetime.now(datetime.timezone.utc)
-              - datetime.timedelta(days=config.get_int("BACKUP_RETENTION_DAYS"))).strftime("%Y%m%dT%H%M%S")
+    # the cutoff in the ids' own form: to the second only, a backup of the same second compared as newer
+    cutoff = _id_at(datetime.datetime.now(datetime.timezone.utc)
+                    - datetime.timedelta(days=config.get_int("BACKUP_RETENTION_DAYS")))
     expired = [i for i in ids[:max(0, len(ids) - keep_min)] if i < cutoff]
     for backup_id in expired:
         dest.delete_object(Bucket=_bucket(), Key=f"{_prefix()}/manifests/{backup_id}.json")
