@@ -93,7 +93,13 @@ class MariaDB:
                 "--skip-test-db"]
         if os.geteuid() == 0:
             args.append("--user=root")
-        subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for attempt in (1, 2):  # a bootstrap that fails half-way (e.g. starved on a loaded machine) is retried once
+            done = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            if done.returncode == 0:
+                return
+            shutil.rmtree(self.datadir, ignore_errors=True)
+            os.makedirs(self.datadir, exist_ok=True)
+        raise SystemExit(f"{installer} failed ({done.returncode}):\n" + done.stdout.decode(errors="replace")[-2000:])
 
     def start(self) -> "MariaDB":
         self._install()
