@@ -43,6 +43,10 @@ BENCH_ENV = {
     "IMAGES_ORIGINALS_BUCKET": "om-originals",
     "IMAGES_PUBLIC_BUCKET": "om-public",
     "MIDTRANS_SERVER_KEY": "SB-Mid-server-BENCH",
+    # nothing in a benchmark reaches Midtrans: a closed local port unless a section starts its fake (which also keeps
+    # the production check, that refuses a sandbox key on Midtrans' own hosts, out of the way)
+    "MIDTRANS_BASE_URL_SNAP": "http://127.0.0.1:9/snap/v1",
+    "MIDTRANS_BASE_URL_CORE_API": "http://127.0.0.1:9",
     # the warm table checks one shopper out 60 times: no unpaid-orders limit, so every checkout is a real order
     "MAX_UNPAID_ORDERS_PER_CUSTOMER": "0",
 }

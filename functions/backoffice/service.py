@@ -480,8 +480,7 @@ def ship(order_id: int, staff_id: int, tracking_code: str) -> dict:
             before, items = packed.after, packed.items
         shipped = orders.move(tx, order_id, orders.SHIPPED, actor_type=orders.STAFF, actor_id=staff_id,
                               updates={"courier_tracking_code": tracking_code}, locked=row, items=items)
-        shipped.after = before + shipped.after
-        return shipped
+        return shipped._replace(after=before + shipped.after)
 
     return _run_move(pack_if_paid_then_ship)
 

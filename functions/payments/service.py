@@ -24,8 +24,8 @@ state machine.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from omauth import ratelimit
 from omcommerce import midtrans, orders
@@ -156,8 +156,7 @@ def _same_amount(value, order_total) -> bool:
 _PAYMENT_FACTS = ("transaction_status", "payment_type", "need_refund")
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):  # not a dataclass: keeps `dataclasses` + `inspect` out of the cold start
     """What a confirmed payment status means for an order in a given state: a move to ``target`` (with the history
     ``note`` and, for a failed payment, a ``description``), or no move and the ``outcome`` to audit — possibly with a
     payment fact to write (``flag_refund``: paid after a local cancel; ``record_pending``)."""

@@ -19,7 +19,7 @@ of reading the order again.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from omcore import log
 from omdb.sql import NOW, update_statement
@@ -189,16 +189,18 @@ def stale_caches(previous: str, target: str) -> tuple[bool, bool]:
     return product, sold
 
 
-@dataclass
-class AfterCommit:
+# NamedTuples, not dataclasses: checkout, payments and the back office import this module at start, and
+# `dataclasses` (with `inspect`) costs ~8 ms of each of their cold starts (docs/benchmarks.md).
+class AfterCommit(NamedTuple):
     """The work a committed order change leaves behind: cache keys to delete and mail outbox rows to hand to the
     deliverer. Plain data, built inside the transaction and run (``run()``) only after it committed: a rolled-back
     change leaves nothing to do. Combine several with ``+``."""
-    cache_keys: list[str] = field(default_factory=list)
-    mail_ids: list[int] = field(default_factory=list)
+    cache_keys: list[str] | tuple = ()
+    mail_ids: list[int] | tuple = ()
 
     def __add__(self, other: "AfterCommit") -> "AfterCommit":
-        return AfterCommit(list(dict.fromkeys(self.cache_keys + other.cache_keys)), self.mail_ids + other.mail_ids)
+        return AfterCommit(list(dict.fromkeys([*self.cache_keys, *other.cache_keys])),
+                           [*self.mail_ids, *other.mail_ids])
 
     def run(self) -> None:
         """Never raises: a cache that cannot be reached falls through to MySQL, an outbox row that is not handed
@@ -228,8 +230,7 @@ def stale_keys(previous: str, target: str, product_ids_text: list[str]) -> list[
     return keys
 
 
-@dataclass
-class Moved:
+class Moved(NamedTuple):
     """What ``move`` did: the order row as written, its state before, its lines, and the after-commit work."""
     order: dict
     previous: str
