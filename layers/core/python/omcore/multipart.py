@@ -1,9 +1,7 @@
 """multipart/form-data parsing with the standard library's email parser (the ``cgi`` module is gone in 3.13)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from email.parser import BytesParser
-from email.policy import HTTP
+from typing import NamedTuple
 
 from .errors import BadRequest
 
@@ -17,8 +15,7 @@ def _boundary(content_type: str) -> bytes | None:
     return value.encode("latin-1", "replace") if value else None
 
 
-@dataclass
-class UploadedFile:
+class UploadedFile(NamedTuple):  # not a dataclass: keeps `dataclasses` + `inspect` out of the cold start
     filename: str
     content_type: str
     data: bytes
@@ -31,6 +28,9 @@ def parse(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, Upl
     boundary = _boundary(content_type)
     if boundary is not None and body.count(b"--" + boundary) > MAX_PARTS + 1:
         raise BadRequest(f"too many parts in the multipart body (at most {MAX_PARTS})")
+    from email.parser import BytesParser  # here: a function that never parses a form never imports `email`
+    from email.policy import HTTP
+
     try:
         message = BytesParser(policy=HTTP).parsebytes(
             b"Content-Type: " + content_type.encode("latin-1") + b"\r\nMIME-Version: 1.0\r\n\r\n" + body)
