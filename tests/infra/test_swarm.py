@@ -21,7 +21,6 @@ import re
 import runpy
 import secrets
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
@@ -35,30 +34,19 @@ import pytest
 import yaml
 
 import settings
+from swarmstack import DOCKER, ENV, FALLBACK, stack_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FALLBACK = os.path.join(ROOT, "swarm-fallback")
-STACK = os.path.join(FALLBACK, "stack.yml")
 DOCKERFILE = os.path.join(FALLBACK, "Dockerfile")
 ENTRYPOINT = os.path.join(FALLBACK, "entrypoint.sh")
-ENV = {"DOMAIN": "shop.example.com", "ACME_EMAIL": "ops@example.com", "IMAGE": "ghcr.io/acme/openmerce",
-       "TAG": "1.0.0", "SMTP_HOST": "smtp.example.com", "MIGRATE_IMAGE": "ghcr.io/acme/openmerce:1.0.0",
-       "MIDTRANS_BASE_URL_SNAP": "https://app.midtrans.com/snap/v1",
-       "MIDTRANS_BASE_URL_CORE_API": "https://api.midtrans.com", "BACKUP_S3_BUCKET": "acme-shop-backups"}
 APP_ROLES = ("api", "images", "expiry", "migrate")
-DOCKER = shutil.which("docker")
 
 pytestmark = pytest.mark.skipif(DOCKER is None, reason="docker CLI not installed")
 
 
-def _config(env):
-    full = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), **env}
-    return subprocess.run([DOCKER, "stack", "config", "-c", STACK], capture_output=True, text=True, env=full)
-
-
 @pytest.fixture(scope="module")
 def stack():
-    done = _config(ENV)
+    done = stack_config(ENV)
     assert done.returncode == 0, done.stderr
     return yaml.safe_load(done.stdout)
 
@@ -69,7 +57,7 @@ def test_required_variables_are_enforced():
     for name in ("TAG", "MIGRATE_IMAGE"):
         env = dict(ENV)
         del env[name]
-        done = _config(env)
+        done = stack_config(env)
         assert done.returncode != 0 and name in done.stderr
 
 

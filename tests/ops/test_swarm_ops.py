@@ -6,7 +6,6 @@ The stack is rendered with `docker stack config` (the schema `docker stack deplo
 role runs as the process Swarm would start (`entrypoint.sh backup`) against this worker's MariaDB and moto."""
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,28 +14,18 @@ import time
 import pytest
 import yaml
 
+from swarmstack import DOCKER, ENV, FALLBACK, STACK, stack_config
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FALLBACK = os.path.join(ROOT, "swarm-fallback")
-STACK = os.path.join(FALLBACK, "stack.yml")
-DOCKER = shutil.which("docker")
-ENV = {"DOMAIN": "shop.example.com", "ACME_EMAIL": "ops@example.com", "IMAGE": "ghcr.io/acme/openmerce",
-       "TAG": "1.0.0", "SMTP_HOST": "smtp.example.com", "MIGRATE_IMAGE": "ghcr.io/acme/openmerce:1.0.0",
-       "MIDTRANS_BASE_URL_SNAP": "https://app.midtrans.com/snap/v1",
-       "MIDTRANS_BASE_URL_CORE_API": "https://api.midtrans.com", "BACKUP_S3_BUCKET": "acme-shop-backups"}
 
 needs_docker = pytest.mark.skipif(DOCKER is None, reason="docker CLI not installed")
-
-
-def _config(env):
-    full = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), **env}
-    return subprocess.run([DOCKER, "stack", "config", "-c", STACK], capture_output=True, text=True, env=full)
 
 
 @pytest.fixture(scope="module")
 def stack():
     if DOCKER is None:
         pytest.skip("docker CLI not installed")
-    done = _config(ENV)
+    done = stack_config(ENV)
     assert done.returncode == 0, done.stderr
     return yaml.safe_load(done.stdout)
 
@@ -51,7 +40,7 @@ def test_the_backup_location_and_live_midtrans_urls_are_required():
     for name in ("BACKUP_S3_BUCKET", "MIDTRANS_BASE_URL_SNAP", "MIDTRANS_BASE_URL_CORE_API"):
         env = dict(ENV)
         del env[name]
-        done = _config(env)
+        done = stack_config(env)
         assert done.returncode != 0 and name in done.stderr, name
 
 

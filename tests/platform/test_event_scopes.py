@@ -2,8 +2,6 @@
 container image worker, the admin CLI) opens a log scope whose ``request_id`` comes from the event (a scheduled
 event's id, an SQS message's ``messageId``) or is generated, so ``log.bind(order_id=...)`` works there too and one
 message's order never leaks into the next."""
-import json
-import logging
 import threading
 import time
 
@@ -12,27 +10,6 @@ import pytest
 from omdb import db
 
 from support import create_customer, create_order, create_product
-
-
-@pytest.fixture
-def log_lines():
-    from omcore import log as omlog
-
-    omlog.get_logger("test")
-    root = logging.getLogger(omlog.NAMESPACE)
-    formatter = root.handlers[0].formatter
-    lines: list[dict] = []
-
-    class Capture(logging.Handler):
-        def emit(self, record):
-            lines.append(json.loads(formatter.format(record)))
-
-    handler, level = Capture(), root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    yield lines
-    root.removeHandler(handler)
-    root.setLevel(level)
 
 
 def expired_order() -> int:

@@ -3,7 +3,6 @@ the customer or staff id; the id is answered in ``X-Request-Id``; the first requ
 ``cold_start``. Checked in-process (the Lambda path: Chalice called with an API Gateway event) and through the
 container entrypoint (gunicorn + chalice_wsgi.py) with its stdout captured."""
 import json
-import logging
 import os
 import socket
 import subprocess
@@ -23,29 +22,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture
-def log_lines():
-    """Every record the app logs during the test (INFO and up), as the JSON object its log line holds."""
-    from omcore import log as omlog
-
-    omlog.get_logger("test")  # the JSON handler is installed on first use
-    root = logging.getLogger(omlog.NAMESPACE)
-    formatter = root.handlers[0].formatter
-    lines: list[dict] = []
-
-    class Capture(logging.Handler):
-        def emit(self, record):
-            lines.append(json.loads(formatter.format(record)))
-
-    handler = Capture()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    yield lines
-    root.removeHandler(handler)
-    root.setLevel(level)
 
 
 def of_request(lines, request_id):
