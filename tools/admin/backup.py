@@ -143,9 +143,12 @@ def _db_connect(database: bool = True, *, schema_changes: bool = False):
     import pymysql
 
     ca = config.get("DB_SSL_CA", "")
-    user, password = config.get("DB_USER"), config.get("DB_PASS", "")
-    if schema_changes and config.get("MIGRATE_DB_USER", ""):
-        user, password = config.get("MIGRATE_DB_USER", ""), config.get("MIGRATE_DB_PASS", "")
+    if schema_changes:
+        from omdb.migrate import schema_credentials
+
+        user, password = schema_credentials()
+    else:
+        user, password = config.get("DB_USER"), config.get("DB_PASS", "")
     return pymysql.connect(host=config.get("DB_HOST"), port=config.get_int("DB_PORT"),
                            user=user, password=password,
                            database=config.get("DB_NAME") if database else None, charset="utf8mb4",

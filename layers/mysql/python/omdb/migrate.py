@@ -103,10 +103,17 @@ def _digest(text: str) -> str:
 
 # -- connection -----------------------------------------------------------------------------------------------------
 
+def schema_credentials() -> tuple[str, str]:
+    """(user, password) for statements that change the schema: the migration user when ``MIGRATE_DB_USER`` names one
+    (the Swarm stack's application user may not CREATE, ALTER or DROP), else the application user."""
+    if config.get("MIGRATE_DB_USER", ""):
+        return config.get("MIGRATE_DB_USER", ""), config.get("MIGRATE_DB_PASS", "")
+    return config.get("DB_USER"), config.get("DB_PASS", "")
+
+
 def _connect(database: bool = True) -> pymysql.connections.Connection:
     host, port = config.get("DB_HOST"), config.get_int("DB_PORT", 3306)  # a missing host is named first
-    user = config.get("MIGRATE_DB_USER", "") or config.get("DB_USER")
-    password = config.get("MIGRATE_DB_PASS", "") if config.get("MIGRATE_DB_USER", "") else config.get("DB_PASS", "")
+    user, password = schema_credentials()
     ca = config.get("DB_SSL_CA", "")
     return pymysql.connect(host=host, port=port, user=user,
                            password=password, database=config.get("DB_NAME") if database else None,
